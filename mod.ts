@@ -1,0 +1,61 @@
+/**
+ * Racecar: a friendly Kafka consumer framework for Deno and Node.
+ *
+ * Write a small consumer class, run it with `racecar MyConsumer`, and Racecar
+ * takes care of the group, offsets, pauses and retries, delivery of what you
+ * produce, and a clean shutdown.
+ *
+ * @example
+ * ```ts
+ * import { Consumer, type Message } from "./mod.ts";
+ *
+ * export class OrdersConsumer extends Consumer {
+ *   static {
+ *     this.subscribesTo("orders");
+ *   }
+ *
+ *   async process(message: Message) {
+ *     const order = message.json<{ id: string }>();
+ *     this.produce(JSON.stringify({ id: order.id }), { topic: "invoices", key: order.id });
+ *   }
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export {
+  Consumer,
+  type ConsumerClass,
+  defaultGroupId,
+  type SubscribeOptions,
+  type Subscription,
+} from "./src/consumer.ts";
+export { Message } from "./src/message.ts";
+export {
+  type Bytes,
+  type HeadersInit,
+  type ProduceOptions,
+  Producer,
+  type ProducerSettings,
+} from "./src/producer.ts";
+export { type ErrorInfo, Runner, type RunnerOptions, type RunnerSettings } from "./src/runner.ts";
+export { Pause, type PauseOptions } from "./src/pause.ts";
+export { type EventMap, type EventName, Instrumenter, type Listener } from "./src/events.ts";
+export {
+  ConfigError,
+  DeliveryError,
+  ErrorCode,
+  KafkaError,
+  LibraryNotFoundError,
+  RacecarError,
+} from "./src/errors.ts";
+export type {
+  ConsumerTransport,
+  DeliveryReport,
+  Header,
+  ProducerTransport,
+  TopicPartition,
+  TopicPartitionOffset,
+  Transport,
+} from "./src/kafka/transport.ts";

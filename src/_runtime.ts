@@ -1,0 +1,191 @@
+/**
+ * The one module of the core that touches `Deno.*` or `process.*`.
+ *
+ * Everything else asks this module for the environment, signals, files and the
+ * exit, so the same sources run under Deno and (compiled by `tsc`) under Node.
+ * Kafka adapters are the other exception: each one is bound to its runtime.
+ *
+ * @module
+ */
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+
+/** `true` when running under Deno. */
+export const isDeno: boolean = typeof g.Deno?.version?.deno === "string";
+
+// deno-lint-ignore no-explicit-any
+const nodeProcess: any = isDeno ? undefined : g.process;
+const nodeOs = isDeno ? undefined : await import("node:os");
+
+/** The runtime's name and version, e.g. `Deno 2.9.6` or `Node.js v20.20.2`. */
+export function runtimeDescription(): string {
+  return isDeno ? `Deno ${g.Deno.version.deno}` : `Node.js ${nodeProcess.version}`;
+}
+
+/** Reads an environment variable; `undefined` when unset (or not permitted). */
+export function getEnv(name: string): string | undefined {
+  if (isDeno) {
+    try {
+      return g.Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  }
+  return nodeProcess.env[name];
+}
+
+/** All environment variables. */
+export function allEnv(): Record<string, string> {
+  if (isDeno) {
+    try {
+      return g.Deno.env.toObject();
+    } catch {
+      return {};
+    }
+  }
+  return { ...nodeProcess.env };
+}
+
+/** Command-line arguments after the script name. */
+export function args(): string[] {
+  return isDeno ? [...g.Deno.args] : nodeProcess.argv.slice(2);
+}
+
+/** The current working directory. */
+export function cwd(): string {
+  return isDeno ? g.Deno.cwd() : nodeProcess.cwd();
+}
+
+/** This process's id. */
+export function pid(): number {
+  return isDeno ? g.Deno.pid : nodeProcess.pid;
+}
+
+/** The machine's host name. */
+export function hostname(): string {
+  try {
+    return isDeno ? g.Deno.hostname() : nodeOs!.hostname();
+  } catch {
+    return "localhost";
+  }
+}
+
+/** Ends the process now with `code`. */
+export function exit(code: number): never {
+  if (isDeno) g.Deno.exit(code);
+  nodeProcess.exit(code);
+  throw new Error("unreachable");
+}
+
+/** Sets the exit code used when the process ends on its own. */
+export function setExitCode(code: number): void {
+  if (isDeno) g.Deno.exitCode = code;
+  else nodeProcess.exitCode = code;
+}
+
+/** Writes text to standard error. */
+export function writeStderr(text: string): void {
+  if (isDeno) g.Deno.stderr.writeSync(new TextEncoder().encode(text));
+  else nodeProcess.stderr.write(text);
+}
+
+/** Writes text to standard output. */
+export function writeStdout(text: string): void {
+  if (isDeno) g.Deno.stdout.writeSync(new TextEncoder().encode(text));
+  else nodeProcess.stdout.write(text);
+}
+
+/** Signals Racecar reacts to. */
+export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGUSR1" | "SIGHUP";
+
+/**
+ * Calls `handler` whenever the process receives `signal`; returns a function
+ * that removes the handler. Unsupported signals (on Windows) are ignored.
+ */
+export function onSignal(signal: Signal, handler: () => void): () => void {
+  if (isDeno) {
+    try {
+      g.Deno.addSignalListener(signal, handler);
+    } catch {
+      return () => {};
+    }
+    return () => {
+      try {
+        g.Deno.removeSignalListener(signal, handler);
+      } catch {
+        // already removed
+      }
+    };
+  }
+  nodeProcess.on(signal, handler);
+  return () => nodeProcess.off(signal, handler);
+}
+
+/** Sends a signal to a process; returns `false` when there is no such process. */
+export function kill(processId: number, signal: Signal | "SIGKILL" | 0): boolean {
+  try {
+    if (isDeno) {
+      if (signal === 0) {
+        // Deno has no signal 0; SIGCONT is harmless and fails the same way for a missing pid.
+        g.Deno.kill(processId, "SIGCONT");
+      } else g.Deno.kill(processId, signal);
+    } else nodeProcess.kill(processId, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a file as text; `undefined` when it does not exist. */
+export async function readTextFile(path: string): Promise<string | undefined> {
+  try {
+    if (isDeno) return await g.Deno.readTextFile(path);
+    const fs = await import("node:fs/promises");
+    return await fs.readFile(path, "utf8");
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Writes a text file, replacing it. */
+export async function writeTextFile(path: string, text: string): Promise<void> {
+  if (isDeno) return await g.Deno.writeTextFile(path, text);
+  const fs = await import("node:fs/promises");
+  await fs.writeFile(path, text, "utf8");
+}
+
+/** Removes a file; a missing file is fine. */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    if (isDeno) return await g.Deno.remove(path);
+    const fs = await import("node:fs/promises");
+    await fs.unlink(path);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** The modification time of a file in ms since the epoch; `undefined` when missing. */
+export async function modifiedAt(path: string): Promise<number | undefined> {
+  try {
+    if (isDeno) return (await g.Deno.stat(path)).mtime?.getTime();
+    const fs = await import("node:fs/promises");
+    return (await fs.stat(path)).mtimeMs;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Whether an error says a file does not exist. */
+export function isNotFound(error: unknown): boolean {
+  if (isDeno && error instanceof g.Deno.errors.NotFound) return true;
+  return (error as { code?: string })?.code === "ENOENT";
+}
+
+/** A directory for temporary files. */
+export function tempDir(): string {
+  return getEnv("TMPDIR") ?? getEnv("TMP") ?? getEnv("TEMP") ?? "/tmp";
+}

@@ -1,0 +1,237 @@
+/**
+ * The `Consumer` contract users extend: what to subscribe to, how to process,
+ * and how to produce from inside processing.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Instrumenter } from "./events.ts";
+import type { DeliveryReport, TopicPartition } from "./kafka/transport.ts";
+import type { Message } from "./message.ts";
+import { type Bytes, type ProduceOptions, type Producer, settleAll, toBytes } from "./producer.ts";
+
+/** How to subscribe to a topic. */
+export interface SubscribeOptions {
+  /**
+   * Where a group with no committed offset starts: the beginning of the topic
+   * (`true`) or only new messages (`false`). @default true
+   */
+  startFromBeginning?: boolean;
+  /** Fetch at most this many bytes per partition per request. @default 1048576 */
+  maxBytesPerPartition?: number;
+  /** Raw librdkafka consumer properties that override everything else. @default {} */
+  additionalConfig?: Record<string, string>;
+}
+
+/** One subscribed topic, with its settings. */
+export interface Subscription {
+  /** Topic name. */
+  topic: string;
+  /** See {@link SubscribeOptions.startFromBeginning}. */
+  startFromBeginning: boolean;
+  /** See {@link SubscribeOptions.maxBytesPerPartition}. */
+  maxBytesPerPartition: number;
+  /** See {@link SubscribeOptions.additionalConfig}. */
+  additionalConfig: Record<string, string>;
+}
+
+/** What the runner hands a consumer before it starts. */
+export interface ConsumerContext {
+  /** Lazily created producer for `produce`. */
+  producer: () => Producer;
+  /** Events. */
+  instrumenter: Instrumenter;
+  /** `client.id`. */
+  clientId: string;
+  /** The consumer group. */
+  groupId: string;
+}
+
+/** Internal hook the runner uses to hand over its context. */
+export const bindContext: unique symbol = Symbol("racecar.bindContext");
+
+const subscriptionsByClass = new WeakMap<object, Subscription[]>();
+
+/**
+ * Deliveries started by `produce` inside one processing call, so that concurrent
+ * partitions each wait only for their own messages.
+ */
+const deliveryScopes = new AsyncLocalStorage<Promise<DeliveryReport>[]>();
+
+/** Runs `work` with its own delivery scope (used by the runner). */
+export function withDeliveryScope<T>(work: () => Promise<T>): Promise<T> {
+  return deliveryScopes.run([], work);
+}
+
+/**
+ * Extend this class to consume messages: subscribe in a static block, and
+ * implement `process(message)` or `processBatch(messages)`.
+ *
+ * @example
+ * ```ts
+ * import { Consumer, type Message } from "../mod.ts";
+ *
+ * class GreetingsConsumer extends Consumer {
+ *   static {
+ *     this.subscribesTo("greetings");
+ *   }
+ *
+ *   process(message: Message) {
+ *     console.log(`Hello, ${message.text()}!`);
+ *   }
+ * }
+ * console.assert(GreetingsConsumer.subscriptions[0]?.topic === "greetings");
+ * ```
+ */
+export abstract class Consumer {
+  /** The consumer group; derived from the class name when unset. */
+  static groupId?: string;
+  /** Seconds to wait for messages per poll; overrides the `max_wait_time` setting. */
+  static maxWaitTime?: number;
+  /** Messages per batch; overrides the `fetch_messages` setting. */
+  static fetchMessages?: number;
+  /** Worker processes to run in the same group. @default 1 */
+  static parallelWorkers?: number;
+  /** Partitions processed at the same time in one process. @default 1 */
+  static concurrency?: number;
+
+  /**
+   * Subscribes this consumer class to one or more topics. Call it in a static
+   * block; call it again for topics that need other options.
+   */
+  static subscribesTo(topics: string | readonly string[], options: SubscribeOptions = {}): void {
+    const names = typeof topics === "string" ? [topics] : topics;
+    if (names.length === 0) {
+      throw new TypeError(`Cannot subscribe ${this.name}: name at least one topic`);
+    }
+    let list = subscriptionsByClass.get(this);
+    if (list === undefined) {
+      list = [];
+      subscriptionsByClass.set(this, list);
+    }
+    for (const topic of names) {
+      if (typeof topic !== "string" || topic.trim() === "") {
+        throw new TypeError(
+          `Cannot subscribe ${this.name}: topic names must be non-empty strings, got ${
+            JSON.stringify(topic)
+          }`,
+        );
+      }
+      list.push({
+        topic,
+        startFromBeginning: options.startFromBeginning ?? true,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+        additionalConfig: { ...options.additionalConfig },
+      });
+    }
+  }
+
+  /** The topics this class subscribed to, in order. */
+  static get subscriptions(): readonly Subscription[] {
+    return subscriptionsByClass.get(this) ?? [];
+  }
+
+  /** Processes one message. Implement this or {@link processBatch}. */
+  process?(message: Message): void | Promise<void>;
+
+  /**
+   * Processes the messages of one partition, in offset order. If it throws,
+   * the whole batch is retried.
+   */
+  processBatch?(messages: Message[]): void | Promise<void>;
+
+  /** Async set-up, run once before the first message. */
+  setup?(): void | Promise<void>;
+
+  /** Clean-up, run once at shutdown after the last delivery. */
+  teardown?(): void | Promise<void>;
+
+  /** Called after partitions were assigned to this instance. */
+  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+
+  /**
+   * Called before partitions are taken away: finish per-partition work here.
+   * Their processed offsets are committed right after.
+   */
+  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
+
+  /** Receives librdkafka's statistics every `statistics_interval` seconds. */
+  statisticsCallback?(statistics: Record<string, unknown>): void;
+
+  #context: ConsumerContext | undefined;
+  #unscoped: Promise<DeliveryReport>[] = [];
+
+  /** @internal The runner hands over its context here. */
+  [bindContext](context: ConsumerContext): void {
+    this.#context = context;
+  }
+
+  /**
+   * Queues a message. Its delivery is awaited after `process` returns and
+   * before the processed message's offset is stored, so a failed delivery
+   * fails the message. Call {@link deliver} to wait earlier.
+   */
+  protected produce(value: Bytes | null, options: ProduceOptions): void {
+    const context = this.#requireContext("produce");
+    const producer = context.producer();
+    const promise = producer.send(value, options);
+    // Handled by deliver(); keep an unhandled rejection from surfacing first.
+    promise.catch(() => {});
+    (deliveryScopes.getStore() ?? this.#unscoped).push(promise);
+    context.instrumenter.emit("produce_message", () => ({
+      clientId: context.clientId,
+      groupId: context.groupId,
+      consumerClass: this.constructor.name,
+      topic: options.topic,
+      key: options.key,
+      partition: options.partition,
+      partitionKey: options.partitionKey === undefined ? undefined : String(options.partitionKey),
+      messageSize: value === null ? 0 : toBytes(value).byteLength,
+      bufferSize: producer.bufferSize,
+    }));
+  }
+
+  /**
+   * Waits until every message produced so far (in this processing call) was
+   * delivered; throws the first delivery error.
+   */
+  async deliver(): Promise<void> {
+    const pending = deliveryScopes.getStore() ?? this.#unscoped;
+    if (pending.length === 0) return;
+    const batch = pending.splice(0, pending.length);
+    const context = this.#requireContext("deliver");
+    await context.instrumenter.instrument(
+      "deliver_messages",
+      () => ({
+        clientId: context.clientId,
+        groupId: context.groupId,
+        consumerClass: this.constructor.name,
+        deliveredMessageCount: batch.length,
+      }),
+      () => settleAll(batch),
+    );
+  }
+
+  #requireContext(action: string): ConsumerContext {
+    if (this.#context === undefined) {
+      throw new TypeError(
+        `Cannot ${action} from ${this.constructor.name}: the consumer is not running yet ` +
+          `(produce from process, processBatch or setup)`,
+      );
+    }
+    return this.#context;
+  }
+}
+
+/** A consumer class (the constructor users pass to the runner or CLI). */
+export type ConsumerClass = (abstract new () => Consumer) & typeof Consumer;
+
+/**
+ * The group id racecar derives from a class name: `OrdersConsumer` becomes
+ * `orders-consumer`, with an optional prefix.
+ */
+export function defaultGroupId(className: string, prefix = ""): string {
+  const dashed = className.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
+  return `${prefix}${dashed}`;
+}

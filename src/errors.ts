@@ -1,0 +1,224 @@
+/**
+ * Racecar's error classes. Each carries a stable `code`, a `retriable` flag and,
+ * where one exists, a `cause`. Bad arguments to a function are plain
+ * `TypeError`/`RangeError`s; everything else is a {@link RacecarError}.
+ *
+ * @module
+ */
+
+/** Options shared by Racecar's errors. */
+export interface RacecarErrorOptions {
+  /** The underlying error. */
+  cause?: unknown;
+  /** Whether trying the same thing again may succeed. @default false */
+  retriable?: boolean;
+}
+
+/**
+ * The base of every error Racecar raises on purpose.
+ *
+ * @example
+ * ```ts
+ * import { RacecarError } from "./errors.ts";
+ * const error = new RacecarError("CONFIG", "Cannot start consumer: 'brokers' must not be empty");
+ * console.assert(error.code === "CONFIG" && !error.retriable);
+ * ```
+ */
+export class RacecarError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: string;
+  /** Whether trying again may succeed. */
+  readonly retriable: boolean;
+
+  /** Creates an error with a code and a message. */
+  constructor(code: string, message: string, options: RacecarErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "RacecarError";
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/**
+ * A user's configuration mistake: an unknown key, a value of the wrong type, a
+ * librdkafka property librdkafka refuses. The CLI prints it without a stack
+ * trace and exits with code 2.
+ */
+export class ConfigError extends RacecarError {
+  /** The offending key, when there is one. */
+  readonly key: string | undefined;
+
+  /** Creates a configuration error, optionally naming the key at fault. */
+  constructor(message: string, options: RacecarErrorOptions & { key?: string } = {}) {
+    super("CONFIG", message, options);
+    this.name = "ConfigError";
+    this.key = options.key;
+  }
+}
+
+/** librdkafka could not be found or loaded. */
+export class LibraryNotFoundError extends RacecarError {
+  /** Every path that was tried, in order. */
+  readonly tried: readonly string[];
+
+  /** Creates the error from the list of paths tried and why each failed. */
+  constructor(message: string, tried: readonly string[], options: RacecarErrorOptions = {}) {
+    super("LIBRDKAFKA_NOT_FOUND", message, options);
+    this.name = "LibraryNotFoundError";
+    this.tried = tried;
+  }
+}
+
+/** Extra facts about a {@link KafkaError}. */
+export interface KafkaErrorOptions extends RacecarErrorOptions {
+  /** The client cannot be used any more. @default false */
+  fatal?: boolean;
+}
+
+/**
+ * An error reported by librdkafka (or the memory adapter in its place).
+ *
+ * `errno` is librdkafka's numeric `rd_kafka_resp_err_t`; `code` is
+ * `ERR_` + librdkafka's name for it, e.g. `ERR__MSG_TIMED_OUT` (-192) or
+ * `ERR_UNKNOWN_TOPIC_OR_PART` (3), the same names node-rdkafka uses.
+ */
+export class KafkaError extends RacecarError {
+  /** librdkafka's numeric error code. */
+  readonly errno: number;
+  /** The client cannot be used any more. */
+  readonly fatal: boolean;
+
+  /** Creates an error from librdkafka's code, name and message. */
+  constructor(errno: number, code: string, message: string, options: KafkaErrorOptions = {}) {
+    super(code, message, { ...options, retriable: options.retriable ?? isRetriable(errno) });
+    this.name = "KafkaError";
+    this.errno = errno;
+    this.fatal = options.fatal ?? false;
+  }
+}
+
+/** Error codes that callers meet often enough to name. */
+export const ErrorCode = {
+  /** Local: message timed out (delivery gave up after `message.timeout.ms`). */
+  MSG_TIMED_OUT: -192,
+  /** Local: broker transport failure. */
+  TRANSPORT: -195,
+  /** Local: all brokers are down. */
+  ALL_BROKERS_DOWN: -187,
+  /** Local: the producer queue is full. */
+  QUEUE_FULL: -184,
+  /** Local: timed out. */
+  TIMED_OUT: -185,
+  /** Local: no offset to commit. */
+  NO_OFFSET: -168,
+  /** Local: erroneous state (e.g. a partition no longer assigned). */
+  STATE: -172,
+  /** Local: authentication failure. */
+  AUTHENTICATION: -169,
+  /** Local: SSL error. */
+  SSL: -181,
+  /** Local: unknown topic. */
+  UNKNOWN_TOPIC: -188,
+  /** Local: unknown partition. */
+  UNKNOWN_PARTITION: -190,
+  /** Local: invalid argument or configuration. */
+  INVALID_ARG: -186,
+  /** Local: maximum poll interval exceeded. */
+  MAX_POLL_EXCEEDED: -147,
+  /** Local: a fatal error was raised. */
+  FATAL: -150,
+  /** Local: the assignment was lost. */
+  ASSIGNMENT_LOST: -142,
+  /** Broker: unknown topic or partition. */
+  UNKNOWN_TOPIC_OR_PART: 3,
+  /** Broker: message size too large. */
+  MSG_SIZE_TOO_LARGE: 10,
+  /** Broker: not coordinator. */
+  NOT_COORDINATOR: 16,
+  /** Broker: message batch larger than the configured segment size. */
+  RECORD_LIST_TOO_LARGE: 18,
+  /** Broker: topic authorization failed. */
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  /** Broker: group authorization failed. */
+  GROUP_AUTHORIZATION_FAILED: 30,
+  /** Broker: topic already exists. */
+  TOPIC_ALREADY_EXISTS: 36,
+  /** Broker: SASL authentication failed. */
+  SASL_AUTHENTICATION_FAILED: 58,
+} as const;
+
+const RETRIABLE = new Set<number>([
+  ErrorCode.MSG_TIMED_OUT,
+  ErrorCode.TRANSPORT,
+  ErrorCode.ALL_BROKERS_DOWN,
+  ErrorCode.QUEUE_FULL,
+  ErrorCode.TIMED_OUT,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.MAX_POLL_EXCEEDED,
+  ErrorCode.ASSIGNMENT_LOST,
+  -194, // timed out in queue
+  5, // leader not available
+  6, // not leader for partition
+  7, // request timed out
+  13, // network exception
+  14, // coordinator load in progress
+  15, // coordinator not available
+  19, // not enough replicas
+  20, // not enough replicas after append
+  27, // rebalance in progress
+]);
+
+/** Whether librdkafka's error code names a condition that can pass on its own. */
+export function isRetriable(errno: number): boolean {
+  return RETRIABLE.has(errno);
+}
+
+/**
+ * A message produced by a consumer (or through the standalone producer) that
+ * could not be delivered. Its message explains the likely cause, as racecar's
+ * `MessageDeliveryError` does.
+ */
+export class DeliveryError extends KafkaError {
+  /** The topic the message was for. */
+  readonly topic: string;
+  /** The partition, when one was known. */
+  readonly partition: number | undefined;
+
+  /** Wraps the delivery failure `cause` for a message to `topic`. */
+  constructor(cause: KafkaError, topic: string, partition?: number) {
+    super(cause.errno, cause.code, deliveryMessage(cause, topic, partition), {
+      cause,
+      fatal: cause.fatal,
+      retriable: cause.retriable,
+    });
+    this.name = "DeliveryError";
+    this.topic = topic;
+    this.partition = partition;
+  }
+}
+
+function deliveryMessage(cause: KafkaError, topic: string, partition?: number): string {
+  const where = `topic "${topic}"${
+    partition === undefined || partition < 0 ? "" : ` partition ${partition}`
+  }`;
+  const head = `Message delivery to ${where} failed: ${cause.message} (${cause.code})`;
+  switch (cause.errno) {
+    case ErrorCode.MSG_TIMED_OUT:
+      return `${head}. The broker did not acknowledge it within 'message_timeout': ` +
+        `check that the brokers are reachable and the topic's partitions have a leader`;
+    case ErrorCode.MSG_SIZE_TOO_LARGE:
+      return `${head}. The message is larger than the broker or topic accepts: ` +
+        `raise the topic's 'max.message.bytes' and the producer's 'message.max.bytes', or send less`;
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+      return `${head}. A batch of messages is larger than the topic's segment size: ` +
+        `lower the producer's 'batch.size' or raise the topic's 'segment.bytes'`;
+    case ErrorCode.UNKNOWN_TOPIC_OR_PART:
+    case ErrorCode.UNKNOWN_TOPIC:
+      return `${head}. The topic does not exist: create it first, or enable ` +
+        `'auto.create.topics.enable' on the brokers`;
+    case ErrorCode.TOPIC_AUTHORIZATION_FAILED:
+      return `${head}. This client may not write to the topic: grant it Write and Describe ACLs`;
+    default:
+      return head;
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The transport port: the only way the runtime-neutral core talks to Kafka.
+ *
+ * Types only. Adapters live beside this file: `ffi/` (librdkafka through
+ * `Deno.dlopen`), `node_rdkafka.ts` (the node-rdkafka addon under Node) and
+ * `memory.ts` (an in-process broker for unit tests and the public testing kit).
+ * Every adapter passes the same behaviour suite, so the core never needs to know
+ * which one it runs on.
+ *
+ * Conventions shared by all adapters:
+ * - Offsets are plain numbers (safe up to 2^53, far beyond any real log).
+ * - An offset in a {@link TopicPartitionOffset} passed to `storeOffsets` or
+ *   `commit`, or returned by `committed`, is the *next* offset to consume, as in
+ *   Kafka's own commit protocol (the last processed offset plus one).
+ * - Timestamps are milliseconds since the Unix epoch.
+ * - Failures are {@link KafkaError}s (see `../errors.ts`) with librdkafka's
+ *   numeric code and a stable `ERR_*` name, whatever the adapter.
+ *
+ * @module
+ */
+
+import type { KafkaError } from "../errors.ts";
+
+/** librdkafka configuration properties, e.g. `{ "bootstrap.servers": "127.0.0.1:9092" }`. */
+export type ConfigMap = Record<string, string>;
+
+/** One message header. Keys may repeat; order is kept as on the wire. */
+export interface Header {
+  /** Header name. */
+  key: string;
+  /** Header value; `null` for a header sent without a value. */
+  value: Uint8Array | null;
+}
+
+/** A topic and partition. */
+export interface TopicPartition {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+}
+
+/** A topic, partition and offset. */
+export interface TopicPartitionOffset extends TopicPartition {
+  /** The offset; for commits, the next offset to consume. */
+  offset: number;
+}
+
+/** How the broker stamped a message's timestamp. */
+export type TimestampType = "create" | "log-append" | "none";
+
+/** A message as fetched, with its payload already copied into JS memory. */
+export interface RawMessage {
+  /** Topic it came from. */
+  topic: string;
+  /** Partition it came from. */
+  partition: number;
+  /** Its offset in the partition. */
+  offset: number;
+  /** Key bytes, or `null` when the message has no key. */
+  key: Uint8Array | null;
+  /** Value bytes, or `null` for a tombstone. */
+  value: Uint8Array | null;
+  /** Headers in wire order; empty when there are none. */
+  headers: Header[];
+  /** Milliseconds since the epoch, or `null` when the message has none. */
+  timestamp: number | null;
+  /** Whether the producer or the broker set the timestamp. */
+  timestampType: TimestampType;
+}
+
+/** The group protocol decides whether a rebalance moves every partition or only some. */
+export type RebalanceProtocol = "eager" | "cooperative";
+
+/**
+ * A change of assignment. For `revoke`, the adapter calls the handler *before*
+ * it gives the partitions up, so the handler can finish their work and commit.
+ * For `assign`, the adapter calls it *after* it took the partitions.
+ */
+export interface RebalanceEvent {
+  /** `assign`: partitions were added; `revoke`: partitions are being taken away. */
+  kind: "assign" | "revoke";
+  /** The partitions that change hands (for eager protocols: the whole set). */
+  partitions: TopicPartition[];
+  /** `cooperative` for cooperative-sticky, `eager` otherwise. */
+  protocol: RebalanceProtocol;
+}
+
+/** One line of librdkafka's own log. */
+export interface ClientLogEntry {
+  /** Syslog level: 0 emergency ... 3 error, 4 warning, 5 notice, 6 info, 7 debug. */
+  level: number;
+  /** librdkafka's facility, e.g. `FAIL`, `REBALANCE`. */
+  facility: string;
+  /** The text. */
+  message: string;
+}
+
+/** Listeners an adapter calls for what happens inside librdkafka. */
+export interface ClientListeners {
+  /**
+   * Called for errors that do not belong to a single call: broker down, all
+   * brokers down, authentication failures, fatal errors. A `fatal` error means
+   * the client is unusable and must be closed.
+   */
+  onError?: (error: KafkaError) => void;
+  /** librdkafka's statistics JSON, every `statistics.interval.ms`. */
+  onStatistics?: (json: string) => void;
+  /** librdkafka's log lines. */
+  onLog?: (entry: ClientLogEntry) => void;
+}
+
+/** What it takes to create a consumer. */
+export interface ConsumerOptions extends ClientListeners {
+  /**
+   * librdkafka properties. The adapter always forces
+   * `enable.auto.offset.store=false` (the core stores offsets itself, only after
+   * processing) and honours everything else as given.
+   */
+  config: ConfigMap;
+  /**
+   * Called on every assignment change; see {@link RebalanceEvent}. The adapter
+   * completes the assignment change only after the returned promise settles
+   * (a rejection is reported through `onError` and the change goes ahead).
+   */
+  onRebalance?: (event: RebalanceEvent) => void | Promise<void>;
+}
+
+/** A Kafka group consumer. */
+export interface ConsumerTransport {
+  /** Which rebalance protocol the configured assignment strategy uses. */
+  readonly rebalanceProtocol: RebalanceProtocol;
+
+  /** Subscribes to these topics (replacing any earlier subscription). */
+  subscribe(topics: readonly string[]): void;
+
+  /**
+   * Fetches up to `max` messages, waiting at most `timeoutMs` for the first,
+   * in one hand-off from the native side. Resolves with an empty array on
+   * timeout. Messages of partitions that are not assigned (or are being
+   * revoked) are dropped. Per-partition fetch errors are reported through
+   * `onError`, not thrown; a fatal consumer error rejects. Calls never overlap:
+   * a second call while one is pending rejects with a `TypeError`.
+   */
+  consume(max: number, timeoutMs: number): Promise<RawMessage[]>;
+
+  /**
+   * Stores offsets (next offset to consume) in the local offset store; the next
+   * commit sends them. Offsets of partitions not assigned are ignored.
+   */
+  storeOffsets(offsets: readonly TopicPartitionOffset[]): void;
+
+  /**
+   * Commits offsets: the given ones, or everything stored when omitted.
+   * `sync: true` waits for the broker's answer; otherwise resolves once the
+   * commit was queued. Committing when nothing is stored resolves quietly.
+   */
+  commit(
+    offsets?: readonly TopicPartitionOffset[] | null,
+    options?: { sync?: boolean },
+  ): Promise<void>;
+
+  /** The group's committed offsets for these partitions (`-1001` where none). */
+  committed(
+    partitions: readonly TopicPartition[],
+    timeoutMs: number,
+  ): Promise<TopicPartitionOffset[]>;
+
+  /** Stops fetching from these partitions; messages already fetched are dropped. */
+  pause(partitions: readonly TopicPartition[]): void;
+
+  /** Starts fetching from these partitions again. */
+  resume(partitions: readonly TopicPartition[]): void;
+
+  /**
+   * Moves the fetch position of an assigned partition, so the next message
+   * consumed from it is at `offset`. Works on paused partitions too.
+   */
+  seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void>;
+
+  /** The partitions currently assigned to this member. */
+  assignment(): TopicPartition[];
+
+  /** Whether the assignment was lost involuntarily (session timeout, max poll interval). */
+  assignmentLost(): boolean;
+
+  /**
+   * Leaves the group and frees the client. Runs the last revoke through
+   * `onRebalance` first. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** One message to produce. */
+export interface ProduceRecord {
+  /** Target topic. */
+  topic: string;
+  /** Value bytes; `null` produces a tombstone. */
+  value: Uint8Array | null;
+  /** Key bytes. */
+  key?: Uint8Array | null;
+  /** Explicit partition; the configured partitioner picks one when omitted. */
+  partition?: number;
+  /** Headers, sent in this order. */
+  headers?: readonly Header[];
+  /** Create time, milliseconds since the epoch; now when omitted. */
+  timestamp?: number;
+}
+
+/** Where a produced message landed. */
+export interface DeliveryReport {
+  /** Topic. */
+  topic: string;
+  /** Partition it was written to. */
+  partition: number;
+  /** Its offset, or `-1` when the broker did not say (acks=0). */
+  offset: number;
+}
+
+/** What it takes to create a producer. */
+export interface ProducerOptions extends ClientListeners {
+  /** librdkafka properties. */
+  config: ConfigMap;
+}
+
+/** A Kafka producer. */
+export interface ProducerTransport {
+  /**
+   * Queues a message. The promise resolves with its delivery report once the
+   * broker acknowledged it, and rejects with a {@link KafkaError} when delivery
+   * finally failed (after librdkafka's own retries, bounded by
+   * `message.timeout.ms`) or when it could not be queued (`ERR__QUEUE_FULL`
+   * is retriable, `ERR_MSG_SIZE_TOO_LARGE` is not).
+   */
+  produce(record: ProduceRecord): Promise<DeliveryReport>;
+
+  /** Number of partitions of a topic, from the cluster's metadata. */
+  partitionCount(topic: string, timeoutMs: number): Promise<number>;
+
+  /** Waits until every queued message was delivered or failed; rejects on timeout. */
+  flush(timeoutMs: number): Promise<void>;
+
+  /** Flushes (up to `timeoutMs`), then frees the client. Idempotent. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** A topic to create. */
+export interface NewTopic {
+  /** Topic name. */
+  name: string;
+  /** Partition count. */
+  partitions: number;
+  /** Replication factor; the broker's default when omitted. */
+  replicationFactor?: number;
+  /** Topic-level configuration, e.g. `{ "retention.ms": "60000" }`. */
+  config?: Record<string, string>;
+}
+
+/** What it takes to create an admin client. */
+export interface AdminOptions extends ClientListeners {
+  /** librdkafka properties. */
+  config: ConfigMap;
+}
+
+/** The few cluster operations Racecar needs. */
+export interface AdminTransport {
+  /** Creates topics; a topic that already exists is not an error. */
+  createTopics(topics: readonly NewTopic[], timeoutMs: number): Promise<void>;
+  /** Deletes topics; a topic that does not exist is not an error. */
+  deleteTopics(names: readonly string[], timeoutMs: number): Promise<void>;
+  /** Frees the client. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Optional librdkafka features, as reported by the loaded library. */
+export interface TransportFeatures {
+  /** `builtin.features`, e.g. `gzip,snappy,ssl,sasl,regex,lz4,sasl_plain,...`. */
+  builtin: readonly string[];
+  /** librdkafka version as a number, e.g. `0x020c0000` for 2.12.0. */
+  versionNumber: number;
+}
+
+/** An adapter: a factory of clients over one Kafka library. */
+export interface Transport {
+  /** Adapter name: `deno-ffi`, `node-rdkafka` or `memory`. */
+  readonly name: string;
+  /** librdkafka's version string, e.g. `2.12.0`. */
+  readonly librdkafkaVersion: string;
+  /** What the loaded library supports. */
+  readonly features: TransportFeatures;
+  /** Creates a group consumer. Throws a `ConfigError` for a bad property. */
+  createConsumer(options: ConsumerOptions): ConsumerTransport;
+  /** Creates a producer. Throws a `ConfigError` for a bad property. */
+  createProducer(options: ProducerOptions): ProducerTransport;
+  /** Creates an admin client. Throws a `ConfigError` for a bad property. */
+  createAdmin(options: AdminOptions): AdminTransport;
+}
+
+/** librdkafka's marker for "no offset" (`RD_KAFKA_OFFSET_INVALID`). */
+export const OFFSET_INVALID = -1001;

@@ -1,0 +1,284 @@
+/**
+ * Producing: the friendly layer over a {@link ProducerTransport} that consumers
+ * (through `produce`) and applications (through `produceSync`, `produceAsync`
+ * and `waitForDelivery`) use.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { DeliveryError, ErrorCode, KafkaError } from "./errors.ts";
+import type { Instrumenter, ProducePayload } from "./events.ts";
+import type { DeliveryReport, Header, ProducerTransport } from "./kafka/transport.ts";
+import { type PartitionerName, partitionFor } from "./partitioner.ts";
+
+/** A value or key as users pass it. */
+export type Bytes = string | Uint8Array;
+
+/** Headers as users pass them: an object, or a list when keys repeat. */
+export type HeadersInit = Record<string, Bytes | null> | readonly Header[];
+
+/** Where and how to send one message. */
+export interface ProduceOptions {
+  /** Target topic. */
+  topic: string;
+  /** The message key. */
+  key?: Bytes | null;
+  /** An explicit partition. */
+  partition?: number;
+  /**
+   * Pick the partition as if this were the key, while sending `key` as the
+   * key. Ignored when `partition` is given.
+   */
+  partitionKey?: Bytes;
+  /** Message headers. */
+  headers?: HeadersInit;
+  /** The message's create time. @default now */
+  createTime?: Date | number;
+}
+
+/** How a {@link Producer} behaves. */
+export interface ProducerSettings {
+  /** `client.id`, for events. @default "racecar" */
+  clientId?: string;
+  /** Events go here. */
+  instrumenter?: Instrumenter;
+  /** librdkafka's `partitioner`, used for `partitionKey`. @default "consistent_random" */
+  partitioner?: PartitionerName;
+  /** How long to keep retrying a full local queue, in ms. @default 300_000 */
+  messageTimeoutMs?: number;
+  /** Reports failures of fire-and-forget sends. */
+  onAsyncError?: (error: DeliveryError) => void;
+}
+
+const encoder = new TextEncoder();
+
+/** Encodes a string as UTF-8; passes bytes through. */
+export function toBytes(value: Bytes): Uint8Array {
+  return typeof value === "string" ? encoder.encode(value) : value;
+}
+
+/** Normalises headers to the port's list form. */
+export function toHeaders(headers: HeadersInit | undefined): Header[] {
+  if (headers === undefined) return [];
+  if (Array.isArray(headers)) return [...headers];
+  return Object.entries(headers as Record<string, Bytes | null>).map(([key, value]) => ({
+    key,
+    value: value === null ? null : toBytes(value),
+  }));
+}
+
+/** A scope whose asynchronous sends `waitForDelivery` awaits. */
+interface DeliveryScope {
+  pending: Promise<DeliveryReport>[];
+}
+
+/**
+ * Sends messages and tracks their delivery.
+ *
+ * @example
+ * ```ts ignore
+ * const producer = new Producer(transport.createProducer({ config }), { clientId: "web" });
+ * await producer.produceSync("hello", { topic: "greetings", key: "k1" });
+ * await producer.waitForDelivery(() => {
+ *   producer.produceAsync("one", { topic: "greetings" });
+ *   producer.produceAsync("two", { topic: "greetings" });
+ * });
+ * await producer.close();
+ * ```
+ */
+export class Producer {
+  readonly #transport: ProducerTransport;
+  readonly #clientId: string;
+  readonly #instrumenter: Instrumenter | undefined;
+  readonly #partitioner: PartitionerName;
+  readonly #messageTimeoutMs: number;
+  readonly #onAsyncError: (error: DeliveryError) => void;
+  readonly #partitionCounts = new Map<string, number>();
+  readonly #scopes = new AsyncLocalStorage<DeliveryScope>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
+
+  /** Wraps a transport producer. */
+  constructor(transport: ProducerTransport, settings: ProducerSettings = {}) {
+    this.#transport = transport;
+    this.#clientId = settings.clientId ?? "racecar";
+    this.#instrumenter = settings.instrumenter;
+    this.#partitioner = settings.partitioner ?? "consistent_random";
+    this.#messageTimeoutMs = settings.messageTimeoutMs ?? 300_000;
+    this.#onAsyncError = settings.onAsyncError ?? (() => {});
+  }
+
+  /** Messages queued and not yet delivered or failed. */
+  get bufferSize(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Queues a message and returns the promise of its delivery. The promise
+   * rejects with a {@link DeliveryError} that explains the likely cause.
+   */
+  send(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
+    if (this.#closed) {
+      return Promise.reject(new TypeError("Cannot produce: the producer is closed"));
+    }
+    validateOptions(options);
+    const promise = this.#send(value, options);
+    this.#inFlight.add(promise);
+    const settle = () => this.#inFlight.delete(promise);
+    promise.then(settle, settle);
+    return promise;
+  }
+
+  /** Sends a message and waits for the broker's acknowledgement. */
+  async produceSync(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
+    const instrumenter = this.#instrumenter;
+    if (instrumenter === undefined) return await this.send(value, options);
+    return await instrumenter.instrument(
+      "produce_sync",
+      () => this.#payload(value, options),
+      () => this.send(value, options),
+    );
+  }
+
+  /**
+   * Queues a message without waiting. Inside {@link waitForDelivery} its
+   * delivery is awaited there; elsewhere a failure goes to `onAsyncError` and
+   * the `produce_delivery_error` event.
+   */
+  produceAsync(value: Bytes | null, options: ProduceOptions): void {
+    const started = performance.now();
+    const promise = this.send(value, options);
+    this.#instrumenter?.emit("produce_async", () => ({
+      ...this.#payload(value, options),
+      durationMs: performance.now() - started,
+    }));
+    const scope = this.#scopes.getStore();
+    if (scope !== undefined) {
+      scope.pending.push(promise);
+    } else {
+      promise.catch((error) => this.#onAsyncError(error as DeliveryError));
+    }
+  }
+
+  /**
+   * Runs `work`, then waits until every message it queued with
+   * {@link produceAsync} was delivered. Rejects with the first delivery error
+   * after all have settled. Concurrent calls track their own messages.
+   */
+  async waitForDelivery<T>(work: () => Promise<T> | T): Promise<T> {
+    const scope: DeliveryScope = { pending: [] };
+    const result = await this.#scopes.run(scope, work);
+    await settleAll(scope.pending);
+    return result;
+  }
+
+  /** Waits for everything queued so far; rejects on timeout. */
+  async flush(timeoutMs = this.#messageTimeoutMs): Promise<void> {
+    await this.#transport.flush(timeoutMs);
+  }
+
+  /** Flushes what is queued (up to `timeoutMs`) and frees the client. Idempotent. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#transport.close(timeoutMs);
+  }
+
+  async #send(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
+    const partition = options.partition ??
+      (options.partitionKey === undefined ? undefined : await this.#partitionOf(options));
+    const record = {
+      topic: options.topic,
+      value: value === null ? null : toBytes(value),
+      key: options.key === undefined || options.key === null ? null : toBytes(options.key),
+      headers: toHeaders(options.headers),
+      ...(partition === undefined ? {} : { partition }),
+      ...(options.createTime === undefined ? {} : {
+        timestamp: options.createTime instanceof Date
+          ? options.createTime.getTime()
+          : options.createTime,
+      }),
+    };
+    const deadline = Date.now() + this.#messageTimeoutMs;
+    for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
+      try {
+        const report = await this.#transport.produce(record);
+        this.#instrumenter?.emit("acknowledged_message", () => ({
+          clientId: this.#clientId,
+          topic: report.topic,
+          partition: report.partition,
+          offset: report.offset,
+        }));
+        return report;
+      } catch (error) {
+        // A full local queue drains on its own: wait rather than fail the message.
+        if (
+          error instanceof KafkaError && error.errno === ErrorCode.QUEUE_FULL &&
+          Date.now() + wait < deadline
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        const failure = error instanceof KafkaError
+          ? new DeliveryError(error, options.topic, partition)
+          : error;
+        this.#instrumenter?.emit("produce_delivery_error", () => ({
+          clientId: this.#clientId,
+          topic: options.topic,
+          ...(partition === undefined ? {} : { partition }),
+          error: failure,
+        }));
+        throw failure;
+      }
+    }
+  }
+
+  async #partitionOf(options: ProduceOptions): Promise<number> {
+    let count = this.#partitionCounts.get(options.topic);
+    if (count === undefined) {
+      count = await this.#transport.partitionCount(options.topic, 10_000);
+      this.#partitionCounts.set(options.topic, count);
+    }
+    return partitionFor(toBytes(options.partitionKey!), count, this.#partitioner);
+  }
+
+  #payload(value: Bytes | null, options: ProduceOptions): ProducePayload {
+    return {
+      clientId: this.#clientId,
+      topic: options.topic,
+      key: options.key,
+      partition: options.partition,
+      partitionKey: options.partitionKey === undefined
+        ? undefined
+        : typeof options.partitionKey === "string"
+        ? options.partitionKey
+        : new TextDecoder().decode(options.partitionKey),
+      messageSize: value === null ? 0 : toBytes(value).byteLength,
+      bufferSize: this.#inFlight.size,
+    };
+  }
+}
+
+function validateOptions(options: ProduceOptions): void {
+  if (typeof options?.topic !== "string" || options.topic === "") {
+    throw new TypeError(
+      `Cannot produce: 'topic' must be a non-empty string, got ${JSON.stringify(options?.topic)}`,
+    );
+  }
+  if (
+    options.partition !== undefined &&
+    (!Number.isInteger(options.partition) || options.partition < 0)
+  ) {
+    throw new RangeError(
+      `Cannot produce to "${options.topic}": 'partition' must be a whole number >= 0, got ${options.partition}`,
+    );
+  }
+}
+
+/** Waits for every promise; rejects with the first failure once all settled. */
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+}

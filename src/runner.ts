@@ -1,0 +1,788 @@
+/**
+ * The loop at the heart of Racecar: poll a batch, process it per partition in
+ * offset order, wait for produced messages, store offsets, commit, and stop
+ * cleanly. Errors pause only their partition; bounded retries end in a
+ * dead-letter topic when one is configured.
+ *
+ * Offsets: a message's offset is stored only after it was processed and
+ * everything it produced was delivered; librdkafka commits stored offsets every
+ * `offsetCommitInterval`, and the runner commits synchronously when partitions
+ * are revoked and at shutdown. A crash therefore re-delivers at most the work
+ * done since the last commit, and never skips a message.
+ *
+ * @module
+ */
+
+import { bindContext, type Consumer, withDeliveryScope } from "./consumer.ts";
+import { KafkaError, RacecarError } from "./errors.ts";
+import { Instrumenter } from "./events.ts";
+import type {
+  ClientLogEntry,
+  ConfigMap,
+  ConsumerTransport,
+  RawMessage,
+  RebalanceEvent,
+  TopicPartition,
+  Transport,
+} from "./kafka/transport.ts";
+import { logger } from "./logger.ts";
+import { Message } from "./message.ts";
+import { Pause } from "./pause.ts";
+import { Producer } from "./producer.ts";
+
+/** What an error handler learns about the failed work (racecar's payload). */
+export interface ErrorInfo {
+  /** Name of the consumer class. */
+  consumerClass: string;
+  /** Topic. */
+  topic: string;
+  /** Partition. */
+  partition: number;
+  /** Offset of the failed message (single-message mode). */
+  offset?: number;
+  /** First offset of the failed batch (batch mode). */
+  firstOffset?: number;
+  /** Last offset of the failed batch (batch mode). */
+  lastOffset?: number;
+  /** Create time of the message (or the batch's last). */
+  createTime: Date | null;
+  /** Key of the failed message (single-message mode). */
+  key?: Uint8Array | null;
+  /** Value of the failed message (single-message mode). */
+  value?: Uint8Array | null;
+  /** Headers of the failed message (single-message mode). */
+  headers?: Readonly<Record<string, string>>;
+  /** Number of messages (batch mode). */
+  messageCount?: number;
+  /** Failures in a row before this one. */
+  retriesCount: number;
+}
+
+/** The runner's behaviour, in racecar's terms (times in seconds). */
+export interface RunnerSettings {
+  /** `client.id`. */
+  clientId: string;
+  /** The consumer group. */
+  groupId: string;
+  /** Messages per poll. @default 1000 */
+  fetchMessages?: number;
+  /** Seconds to wait for messages per poll. @default 1 */
+  maxWaitTime?: number;
+  /** Seconds to pause a partition after an error; -1 forever; 0 do not pause. @default 10 */
+  pauseTimeout?: number;
+  /** Cap of the exponential backoff, seconds. */
+  maxPauseTimeout?: number | undefined;
+  /** Double the pause after each consecutive failure. @default false */
+  pauseWithExponentialBackoff?: boolean;
+  /** After this many failed attempts a message goes to `deadLetterTopic`. */
+  maxRetries?: number | undefined;
+  /** Where messages go after `maxRetries` failures. */
+  deadLetterTopic?: string | undefined;
+  /**
+   * Stop the consumer instead of dead-lettering when this many messages in a
+   * row would be dead-lettered (a bad deploy, not a bad message). @default 10
+   */
+  deadLetterSafetyLimit?: number;
+  /** Partitions processed at the same time. @default 1 */
+  concurrency?: number;
+  /** Wait for the broker's answer when committing at shutdown. @default true */
+  synchronousCommits?: boolean;
+  /** Seconds to wait for in-flight work of revoked partitions. @default 30 */
+  revokeTimeout?: number;
+  /** Receives every processing error with racecar's payload. */
+  onError?: (error: unknown, info: ErrorInfo) => void;
+}
+
+/** Everything a runner needs. */
+export interface RunnerOptions {
+  /** The consumer instance to run. */
+  consumer: Consumer;
+  /** The Kafka adapter. */
+  transport: Transport;
+  /** librdkafka properties for the consumer (see `consumerConfig`). */
+  consumerConfig: ConfigMap;
+  /** librdkafka properties for the producer (see `producerConfig`). */
+  producerConfig: ConfigMap;
+  /** Behaviour. */
+  settings: RunnerSettings;
+  /** Event bus; a private one when omitted. */
+  instrumenter?: Instrumenter;
+  /** The clock, in ms since the epoch. @default Date.now */
+  clock?: () => number;
+}
+
+interface PartitionState {
+  readonly tp: TopicPartition;
+  readonly pause: Pause;
+  inFlight: Promise<void> | undefined;
+  revoked: boolean;
+  /** Offset to seek to when a pause ends. */
+  resumeAt: number | undefined;
+}
+
+const log = logger("runner");
+const MAX_POLL_TRIES = 10;
+
+function key(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}
+
+/**
+ * Runs one consumer until {@link stop} is called or it fails for good.
+ *
+ * @example
+ * ```ts ignore
+ * const runner = new Runner({ consumer, transport, consumerConfig, producerConfig, settings });
+ * onSignal("SIGTERM", () => runner.stop());
+ * await runner.run();
+ * ```
+ */
+export class Runner {
+  readonly #consumer: Consumer;
+  readonly #transport: Transport;
+  readonly #consumerConfig: ConfigMap;
+  readonly #producerConfig: ConfigMap;
+  readonly #settings:
+    & Required<
+      Omit<RunnerSettings, "maxPauseTimeout" | "maxRetries" | "deadLetterTopic" | "onError">
+    >
+    & RunnerSettings;
+  readonly #events: Instrumenter;
+  readonly #clock: () => number;
+  readonly #className: string;
+  readonly #partitions = new Map<string, PartitionState>();
+  #kafka: ConsumerTransport | undefined;
+  #producer: Producer | undefined;
+  #stopRequested = false;
+  #stopped: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #ready = false;
+  #deadLettersInARow = 0;
+  #fatal: unknown;
+
+  /** Prepares a runner; nothing connects until {@link run}. */
+  constructor(options: RunnerOptions) {
+    this.#consumer = options.consumer;
+    this.#transport = options.transport;
+    this.#consumerConfig = options.consumerConfig;
+    this.#producerConfig = options.producerConfig;
+    this.#events = options.instrumenter ?? new Instrumenter();
+    this.#clock = options.clock ?? Date.now;
+    this.#className = options.consumer.constructor.name;
+    const s = options.settings;
+    this.#settings = {
+      ...s,
+      fetchMessages: s.fetchMessages ?? 1000,
+      maxWaitTime: s.maxWaitTime ?? 1,
+      pauseTimeout: s.pauseTimeout ?? 10,
+      pauseWithExponentialBackoff: s.pauseWithExponentialBackoff ?? false,
+      deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? 10,
+      concurrency: s.concurrency ?? 1,
+      synchronousCommits: s.synchronousCommits ?? true,
+      revokeTimeout: s.revokeTimeout ?? 30,
+    };
+    validateSettings(this.#settings, this.#className);
+    if (
+      typeof this.#consumer.process !== "function" &&
+      typeof this.#consumer.processBatch !== "function"
+    ) {
+      throw new RacecarError(
+        "NO_PROCESS_METHOD",
+        `Cannot run ${this.#className}: implement process(message) or processBatch(messages)`,
+      );
+    }
+    const ctor = this.#consumer.constructor as typeof Consumer;
+    if (ctor.subscriptions.length === 0) {
+      throw new RacecarError(
+        "NO_SUBSCRIPTIONS",
+        `Cannot run ${this.#className}: it subscribes to no topic; call ` +
+          `this.subscribesTo("topic") in a static block of the class`,
+      );
+    }
+  }
+
+  /** The event bus this runner reports to. */
+  get events(): Instrumenter {
+    return this.#events;
+  }
+
+  /** Whether the consumer has joined its group and received its first assignment. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Asks the loop to finish the work in hand and shut down cleanly. */
+  stop(): void {
+    this.#stopRequested = true;
+    this.#wake?.();
+  }
+
+  /** Runs the consumer; resolves after a clean shutdown, rejects on a crash. */
+  async run(): Promise<void> {
+    const base = this.#base();
+    let crashed: unknown;
+    try {
+      this.#kafka = this.#transport.createConsumer({
+        config: this.#consumerConfig,
+        onRebalance: (event) => this.#onRebalance(event),
+        onError: (error) => this.#onClientError(error),
+        onLog: (entry) => forwardLog(entry),
+        onStatistics: (json) => this.#onStatistics(json),
+      });
+      this.#consumer[bindContext]({
+        producer: () => this.#sharedProducer(),
+        instrumenter: this.#events,
+        clientId: this.#settings.clientId,
+        groupId: this.#settings.groupId,
+      });
+      await this.#consumer.setup?.();
+      const topics = [
+        ...new Set(
+          (this.#consumer.constructor as typeof Consumer).subscriptions.map((s) => s.topic),
+        ),
+      ];
+      await this.#events.instrument("join_group", () => ({ ...base, topics }), () => {
+        this.#kafka!.subscribe(topics);
+      });
+      log.info("{consumerClass} subscribed to {topics} in group {groupId}", {
+        consumerClass: this.#className,
+        topics,
+        groupId: this.#settings.groupId,
+      });
+      await this.#loop();
+      await this.#shutDownGracefully();
+    } catch (error) {
+      crashed = error;
+      this.#events.emit("error", () => ({ ...base, error, fatal: true }));
+    } finally {
+      await this.#closeClients(crashed !== undefined);
+      this.#events.emit("shut_down", () => base);
+    }
+    if (crashed !== undefined) throw crashed;
+  }
+
+  async #loop(): Promise<void> {
+    const base = this.#base();
+    let pollTries = 0;
+    while (!this.#stopRequested) {
+      if (this.#fatal !== undefined) throw this.#fatal;
+      await this.#resumeExpiredPauses();
+      this.#events.emit("start_main_loop", () => base);
+      let messages: RawMessage[];
+      const started = performance.now();
+      try {
+        messages = await this.#kafka!.consume(
+          this.#settings.fetchMessages,
+          Math.round(this.#settings.maxWaitTime * 1000),
+        );
+        pollTries = 0;
+      } catch (error) {
+        pollTries += 1;
+        this.#events.emit("poll_retry", () => ({ ...base, attempt: pollTries, error }));
+        if (pollTries >= MAX_POLL_TRIES || (error instanceof KafkaError && error.fatal)) {
+          throw error;
+        }
+        log.error("Polling failed (try {try}/{max}): {error}", {
+          try: pollTries,
+          max: MAX_POLL_TRIES,
+          error,
+        });
+        await this.#sleep(Math.min(50 * 2 ** pollTries, this.#settings.maxWaitTime * 1000));
+        continue;
+      }
+      if (messages.length > 0) await this.#processAll(messages);
+      this.#events.emit("main_loop", () => ({
+        ...base,
+        messageCount: messages.length,
+        durationMs: performance.now() - started,
+      }));
+    }
+  }
+
+  /** Splits a batch by partition and processes each, `concurrency` at a time. */
+  async #processAll(messages: RawMessage[]): Promise<void> {
+    const groups = new Map<string, RawMessage[]>();
+    for (const message of messages) {
+      const k = key(message);
+      let group = groups.get(k);
+      if (group === undefined) groups.set(k, group = []);
+      group.push(message);
+    }
+    const queue = [...groups.entries()];
+    const lanes = Math.max(1, Math.min(this.#settings.concurrency, queue.length));
+    const worker = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const [k, group] = next;
+        const state = this.#partitions.get(k);
+        if (state === undefined || state.revoked || state.pause.paused) continue;
+        const work = this.#processPartition(state, group);
+        state.inFlight = work;
+        try {
+          await work;
+        } finally {
+          state.inFlight = undefined;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, worker));
+  }
+
+  async #processPartition(state: PartitionState, raw: RawMessage[]): Promise<void> {
+    if (typeof this.#consumer.processBatch === "function") {
+      await this.#processBatch(state, raw);
+      return;
+    }
+    for (const message of raw) {
+      if (state.revoked || this.#fatal !== undefined) return;
+      if (!(await this.#processOne(state, message))) return;
+    }
+  }
+
+  /** Processes one message; returns false when the partition must stop for now. */
+  async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
+    const message = new Message(raw, state.pause.pausesCount);
+    const payload = () => ({
+      ...this.#base(),
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      createTime: message.createTime,
+      key: message.key,
+      value: message.value,
+      headers: message.headers,
+      retriesCount: message.retriesCount,
+    });
+    this.#events.emit("start_process_message", payload);
+    try {
+      await this.#events.instrument(
+        "process_message",
+        payload,
+        () =>
+          withDeliveryScope(async () => {
+            await this.#consumer.process!(message);
+            await this.#consumer.deliver();
+          }),
+      );
+    } catch (error) {
+      const info: ErrorInfo = {
+        consumerClass: this.#className,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        createTime: message.createTime,
+        key: message.key,
+        value: message.value,
+        headers: message.headers,
+        retriesCount: message.retriesCount,
+      };
+      await this.#failed(state, [raw], error, info);
+      return false;
+    }
+    this.#succeeded(state, raw.offset);
+    return true;
+  }
+
+  async #processBatch(state: PartitionState, raw: RawMessage[]): Promise<void> {
+    const retriesCount = state.pause.pausesCount;
+    const messages = raw.map((m) => new Message(m, retriesCount));
+    const first = messages[0]!;
+    const last = messages[messages.length - 1]!;
+    const payload = () => ({
+      ...this.#base(),
+      topic: first.topic,
+      partition: first.partition,
+      firstOffset: first.offset,
+      lastOffset: last.offset,
+      lastCreateTime: last.createTime,
+      messageCount: messages.length,
+      retriesCount,
+    });
+    this.#events.emit("start_process_batch", payload);
+    try {
+      await this.#events.instrument("process_batch", payload, () =>
+        withDeliveryScope(async () => {
+          await this.#consumer.processBatch!(messages);
+          await this.#consumer.deliver();
+        }));
+    } catch (error) {
+      await this.#failed(state, raw, error, {
+        consumerClass: this.#className,
+        topic: first.topic,
+        partition: first.partition,
+        firstOffset: first.offset,
+        lastOffset: last.offset,
+        createTime: last.createTime,
+        messageCount: messages.length,
+        retriesCount,
+      });
+      return;
+    }
+    this.#succeeded(state, last.offset);
+  }
+
+  #succeeded(state: PartitionState, offset: number): void {
+    state.pause.reset();
+    this.#deadLettersInARow = 0;
+    if (state.revoked) return;
+    this.#kafka!.storeOffsets([{ ...state.tp, offset: offset + 1 }]);
+  }
+
+  async #failed(
+    state: PartitionState,
+    raw: RawMessage[],
+    error: unknown,
+    info: ErrorInfo,
+  ): Promise<void> {
+    const first = raw[0]!;
+    const last = raw[raw.length - 1]!;
+    try {
+      this.#settings.onError?.(error, info);
+    } catch (handlerError) {
+      log.error("The error handler itself failed: {error}", { error: handlerError });
+    }
+    const where = `${state.tp.topic}/${state.tp.partition} at ${
+      raw.length === 1 ? first.offset : `${first.offset}..${last.offset}`
+    }`;
+    log.error("Failed to process {where}: {error}", { where, error });
+    if (state.revoked) return;
+
+    const attempts = state.pause.pausesCount + 1;
+    const { maxRetries, deadLetterTopic } = this.#settings;
+    if (maxRetries !== undefined && attempts > maxRetries && deadLetterTopic !== undefined) {
+      await this.#deadLetter(state, raw, error, attempts);
+      return;
+    }
+    if (this.#settings.pauseTimeout === 0) {
+      if (maxRetries !== undefined) {
+        // Retry at once: go back to the failed offset without pausing.
+        state.pause.pause(this.#clock());
+        state.pause.resume();
+        await this.#kafka!.seek({ ...state.tp, offset: first.offset }, 10_000);
+        return;
+      }
+      throw new RacecarError(
+        "PROCESSING_FAILED",
+        `Stopping ${this.#className}: processing ${where} failed and 'pause_timeout' is 0 ` +
+          `(pausing disabled)`,
+        { cause: error },
+      );
+    }
+    const seconds = state.pause.backoffInterval();
+    state.pause.pause(this.#clock());
+    state.resumeAt = first.offset;
+    this.#kafka!.pause([state.tp]);
+    log.warn("Pausing partition {topic}/{partition} for {seconds} seconds", {
+      topic: state.tp.topic,
+      partition: state.tp.partition,
+      seconds,
+    });
+    this.#events.emit("pause", () => ({
+      ...this.#base(),
+      ...state.tp,
+      offset: first.offset,
+      timeoutSeconds: seconds,
+      error,
+    }));
+  }
+
+  async #deadLetter(
+    state: PartitionState,
+    raw: RawMessage[],
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const topic = this.#settings.deadLetterTopic!;
+    if (this.#deadLettersInARow + raw.length > this.#settings.deadLetterSafetyLimit) {
+      throw new RacecarError(
+        "DEAD_LETTER_LIMIT",
+        `Stopping ${this.#className}: ${this.#deadLettersInARow} messages in a row went to ` +
+          `dead-letter topic "${topic}" and ${state.tp.topic}/${state.tp.partition} at ` +
+          `${raw[0]!.offset} would exceed 'dead_letter_safety_limit' ` +
+          `(${this.#settings.deadLetterSafetyLimit}); this looks like a bug in the consumer, ` +
+          `not bad messages. Nothing was skipped: fix the cause and restart`,
+        { cause: error },
+      );
+    }
+    const producer = this.#sharedProducer();
+    const reason = error instanceof Error ? error : new Error(String(error));
+    await Promise.all(raw.map((message) =>
+      producer.send(message.value, {
+        topic,
+        key: message.key,
+        headers: [
+          ...message.headers,
+          ...Object.entries({
+            "racecar-original-topic": message.topic,
+            "racecar-original-partition": String(message.partition),
+            "racecar-original-offset": String(message.offset),
+            "racecar-original-timestamp": message.timestamp === null
+              ? ""
+              : String(message.timestamp),
+            "racecar-consumer-group": this.#settings.groupId,
+            "racecar-error-class": reason.name,
+            "racecar-error-message": reason.message,
+            "racecar-attempts": String(attempts),
+          }).map(([k, v]) => ({ key: k, value: new TextEncoder().encode(v) })),
+        ],
+        ...(message.timestamp === null ? {} : { createTime: message.timestamp }),
+      })
+    ));
+    this.#deadLettersInARow += raw.length;
+    this.#events.emit("dead_letter", () => ({
+      ...this.#base(),
+      ...state.tp,
+      offsets: raw.map((m) => m.offset),
+      deadLetterTopic: topic,
+      attempts,
+      error,
+    }));
+    log.warn("Sent {count} message(s) of {topic}/{partition} to {dlq} after {attempts} attempts", {
+      count: raw.length,
+      topic: state.tp.topic,
+      partition: state.tp.partition,
+      dlq: topic,
+      attempts,
+    });
+    state.pause.reset();
+    if (!state.revoked) {
+      this.#kafka!.storeOffsets([{ ...state.tp, offset: raw[raw.length - 1]!.offset + 1 }]);
+    }
+  }
+
+  async #resumeExpiredPauses(): Promise<void> {
+    const now = this.#clock();
+    for (const state of this.#partitions.values()) {
+      if (!state.pause.paused) continue;
+      if (!state.pause.expired(now)) {
+        this.#events.emit("pause_status", () => ({
+          ...this.#base(),
+          ...state.tp,
+          durationSeconds: state.pause.duration(now),
+        }));
+        continue;
+      }
+      log.info("Resuming partition {topic}/{partition}: its pause ended", { ...state.tp });
+      state.pause.resume();
+      if (state.resumeAt !== undefined) {
+        await this.#kafka!.seek({ ...state.tp, offset: state.resumeAt }, 10_000);
+        state.resumeAt = undefined;
+      }
+      this.#kafka!.resume([state.tp]);
+      this.#events.emit("resume", () => ({ ...this.#base(), ...state.tp }));
+    }
+  }
+
+  async #onRebalance(event: RebalanceEvent): Promise<void> {
+    const base = this.#base();
+    if (event.kind === "assign") {
+      for (const tp of event.partitions) {
+        this.#partitions.set(key(tp), {
+          tp,
+          pause: new Pause({
+            timeout: this.#settings.pauseTimeout,
+            maxTimeout: this.#settings.maxPauseTimeout,
+            exponentialBackoff: this.#settings.pauseWithExponentialBackoff,
+          }),
+          inFlight: undefined,
+          revoked: false,
+          resumeAt: undefined,
+        });
+      }
+      // A partition paused before it moved away must not come back paused (racecar #335).
+      if (event.partitions.length > 0) this.#kafka?.resume(event.partitions);
+      await this.#events.instrument(
+        "partitions_assigned",
+        () => ({ ...base, partitions: event.partitions }),
+        () => this.#consumer.onPartitionsAssigned?.(event.partitions),
+      );
+      if (!this.#ready && event.partitions.length > 0) {
+        this.#ready = true;
+        this.#events.emit("ready", () => ({ ...base, partitions: event.partitions }));
+      }
+      log.info("Assigned {partitions}", { partitions: describe(event.partitions) });
+      return;
+    }
+
+    const states = event.partitions
+      .map((tp) => this.#partitions.get(key(tp)))
+      .filter((s): s is PartitionState => s !== undefined);
+    await this.#events.instrument(
+      "partitions_revoked",
+      () => ({ ...base, partitions: event.partitions }),
+      async () => {
+        for (const state of states) state.revoked = true;
+        await this.#waitFor(states, this.#settings.revokeTimeout * 1000);
+        try {
+          await this.#consumer.onPartitionsRevoked?.(event.partitions);
+        } finally {
+          await this.#commit("revoke");
+          for (const state of states) this.#partitions.delete(key(state.tp));
+        }
+      },
+    );
+    log.info("Revoked {partitions}", { partitions: describe(event.partitions) });
+  }
+
+  async #waitFor(states: PartitionState[], timeoutMs: number): Promise<void> {
+    const pending = states.map((s) => s.inFlight).filter((p) => p !== undefined);
+    if (pending.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const outcome = await Promise.race([Promise.allSettled(pending), timeout]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      log.warn("In-flight work of revoked partitions did not finish within {seconds} s", {
+        seconds: timeoutMs / 1000,
+      });
+    }
+  }
+
+  async #commit(reason: "revoke" | "shutdown"): Promise<void> {
+    const kafka = this.#kafka;
+    if (kafka === undefined) return;
+    try {
+      await this.#events.instrument(
+        "commit",
+        () => ({ ...this.#base(), reason }),
+        () =>
+          kafka.commit(null, {
+            sync: reason === "revoke" || this.#settings.synchronousCommits,
+          }),
+      );
+    } catch (error) {
+      // Nothing is lost: uncommitted work is re-delivered to whoever gets the partition.
+      log.warn("Committing offsets ({reason}) failed: {error}", { reason, error });
+    }
+  }
+
+  async #shutDownGracefully(): Promise<void> {
+    log.info("Gracefully shutting down {consumerClass}", { consumerClass: this.#className });
+    await this.#consumer.deliver();
+    await this.#consumer.teardown?.();
+    await this.#commit("shutdown");
+  }
+
+  async #closeClients(crashed: boolean): Promise<void> {
+    const kafka = this.#kafka;
+    if (kafka !== undefined) {
+      try {
+        await this.#events.instrument("leave_group", () => this.#base(), () => kafka.close());
+      } catch (error) {
+        log.error("Leaving the group failed: {error}", { error });
+      }
+    }
+    if (this.#producer !== undefined) {
+      try {
+        await this.#producer.close(crashed ? 5_000 : 30_000);
+      } catch (error) {
+        log.error("Closing the producer failed: {error}", { error });
+      }
+    }
+  }
+
+  #sharedProducer(): Producer {
+    if (this.#producer === undefined) {
+      this.#producer = new Producer(
+        this.#transport.createProducer({
+          config: this.#producerConfig,
+          onError: (error) => this.#onClientError(error),
+          onLog: (entry) => forwardLog(entry),
+        }),
+        {
+          clientId: this.#settings.clientId,
+          instrumenter: this.#events,
+          ...(this.#producerConfig["message.timeout.ms"] === undefined
+            ? {}
+            : { messageTimeoutMs: Number(this.#producerConfig["message.timeout.ms"]) }),
+        },
+      );
+    }
+    return this.#producer;
+  }
+
+  #onClientError(error: KafkaError): void {
+    this.#events.emit("error", () => ({ ...this.#base(), error, fatal: error.fatal }));
+    if (error.fatal) {
+      this.#fatal = error;
+      this.#wake?.();
+      log.error("Fatal Kafka client error: {error}", { error });
+    } else {
+      log.warn("Kafka client error: {error}", { error });
+    }
+  }
+
+  #onStatistics(json: string): void {
+    const wanted = typeof this.#consumer.statisticsCallback === "function" ||
+      this.#events.listens("statistics");
+    if (!wanted) return;
+    let statistics: Record<string, unknown>;
+    try {
+      statistics = JSON.parse(json);
+    } catch {
+      return;
+    }
+    this.#events.emit("statistics", () => ({ ...this.#base(), statistics }));
+    try {
+      this.#consumer.statisticsCallback?.(statistics);
+    } catch (error) {
+      log.error("statisticsCallback failed: {error}", { error });
+    }
+  }
+
+  #base() {
+    return {
+      clientId: this.#settings.clientId,
+      groupId: this.#settings.groupId,
+      consumerClass: this.#className,
+    };
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+function validateSettings(settings: RunnerSettings, className: string): void {
+  const positive = (name: string, value: number | undefined) => {
+    if (value !== undefined && !(value > 0)) {
+      throw new RangeError(
+        `Cannot run ${className}: '${name}' must be greater than 0, got ${value}`,
+      );
+    }
+  };
+  positive("fetch_messages", settings.fetchMessages);
+  positive("max_wait_time", settings.maxWaitTime);
+  positive("concurrency", settings.concurrency);
+  if (settings.maxRetries !== undefined && settings.deadLetterTopic === undefined) {
+    throw new RangeError(
+      `Cannot run ${className}: 'max_retries' needs 'dead_letter_topic' (where failed messages go)`,
+    );
+  }
+}
+
+function describe(partitions: readonly TopicPartition[]): string {
+  return partitions.map((tp) => `${tp.topic}/${tp.partition}`).join(", ") || "nothing";
+}
+
+const kafkaLog = logger("librdkafka");
+
+function forwardLog(entry: ClientLogEntry): void {
+  // librdkafka's text may hold braces, so it goes in as a value, not a template.
+  const properties = { facility: entry.facility, message: entry.message };
+  if (entry.level <= 3) kafkaLog.error("[{facility}] {message}", properties);
+  else if (entry.level === 4) kafkaLog.warn("[{facility}] {message}", properties);
+  else if (entry.level <= 6) kafkaLog.info("[{facility}] {message}", properties);
+  else kafkaLog.debug("[{facility}] {message}", properties);
+}
