@@ -39,13 +39,14 @@ export {
   Producer,
   type ProducerSettings,
 } from "./src/producer.ts";
-export { type ErrorInfo, Runner, type RunnerOptions, type RunnerSettings } from "./src/runner.ts";
+export { Runner, type RunnerOptions, type RunnerSettings } from "./src/runner.ts";
 export { Pause, type PauseOptions } from "./src/pause.ts";
 export { type EventMap, type EventName, Instrumenter, type Listener } from "./src/events.ts";
 export {
   ConfigError,
   DeliveryError,
   ErrorCode,
+  type ErrorInfo,
   KafkaError,
   LibraryNotFoundError,
   RacecarError,

@@ -156,7 +156,7 @@ const RETRIABLE = new Set<number>([
   ErrorCode.NOT_COORDINATOR,
   ErrorCode.MAX_POLL_EXCEEDED,
   ErrorCode.ASSIGNMENT_LOST,
-  -194, // timed out in queue
+  -166, // timed out in queue
   5, // leader not available
   6, // not leader for partition
   7, // request timed out
@@ -221,4 +221,32 @@ function deliveryMessage(cause: KafkaError, topic: string, partition?: number): 
     default:
       return head;
   }
+}
+
+/** What an error handler learns about the failed work (racecar's payload). */
+export interface ErrorInfo {
+  /** Name of the consumer class. */
+  consumerClass: string;
+  /** Topic. */
+  topic: string;
+  /** Partition. */
+  partition: number;
+  /** Offset of the failed message (single-message mode). */
+  offset?: number;
+  /** First offset of the failed batch (batch mode). */
+  firstOffset?: number;
+  /** Last offset of the failed batch (batch mode). */
+  lastOffset?: number;
+  /** Create time of the message (or the batch's last). */
+  createTime: Date | null;
+  /** Key of the failed message (single-message mode). */
+  key?: Uint8Array | null;
+  /** Value of the failed message (single-message mode). */
+  value?: Uint8Array | null;
+  /** Headers of the failed message (single-message mode). */
+  headers?: Readonly<Record<string, string>>;
+  /** Number of messages (batch mode). */
+  messageCount?: number;
+  /** Failures in a row before this one. */
+  retriesCount: number;
 }

@@ -14,7 +14,7 @@
  */
 
 import { bindContext, type Consumer, withDeliveryScope } from "./consumer.ts";
-import { KafkaError, RacecarError } from "./errors.ts";
+import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
   ClientLogEntry,
@@ -29,34 +29,6 @@ import { logger } from "./logger.ts";
 import { Message } from "./message.ts";
 import { Pause } from "./pause.ts";
 import { Producer } from "./producer.ts";
-
-/** What an error handler learns about the failed work (racecar's payload). */
-export interface ErrorInfo {
-  /** Name of the consumer class. */
-  consumerClass: string;
-  /** Topic. */
-  topic: string;
-  /** Partition. */
-  partition: number;
-  /** Offset of the failed message (single-message mode). */
-  offset?: number;
-  /** First offset of the failed batch (batch mode). */
-  firstOffset?: number;
-  /** Last offset of the failed batch (batch mode). */
-  lastOffset?: number;
-  /** Create time of the message (or the batch's last). */
-  createTime: Date | null;
-  /** Key of the failed message (single-message mode). */
-  key?: Uint8Array | null;
-  /** Value of the failed message (single-message mode). */
-  value?: Uint8Array | null;
-  /** Headers of the failed message (single-message mode). */
-  headers?: Readonly<Record<string, string>>;
-  /** Number of messages (batch mode). */
-  messageCount?: number;
-  /** Failures in a row before this one. */
-  retriesCount: number;
-}
 
 /** The runner's behaviour, in racecar's terms (times in seconds). */
 export interface RunnerSettings {
@@ -90,7 +62,7 @@ export interface RunnerSettings {
   /** Seconds to wait for in-flight work of revoked partitions. @default 30 */
   revokeTimeout?: number;
   /** Receives every processing error with racecar's payload. */
-  onError?: (error: unknown, info: ErrorInfo) => void;
+  onError?: (error: unknown, info: ErrorInfo) => void | Promise<void>;
 }
 
 /** Everything a runner needs. */

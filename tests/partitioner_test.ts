@@ -14,10 +14,13 @@ Deno.test("murmur2() matches Kafka's Java client", () => {
   assertEquals(murmur2(bytes("a-little-bit-long-string")), -985981536);
   assertEquals(murmur2(bytes("a-little-bit-longer-string")), -1486304829);
   assertEquals(murmur2(bytes("abc")), 479470107);
+  assertEquals(murmur2(bytes("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8")), -58897971);
 });
 
 Deno.test("fnv1a() of the empty key is the offset basis", () => {
   assertEquals(fnv1a(new Uint8Array()) >>> 0, 0x811c9dc5);
+  assertEquals(fnv1a(bytes("a")) >>> 0, 0xe40c292c);
+  assertEquals(fnv1a(bytes("foobar")) >>> 0, 0xbf9cf968);
 });
 
 Deno.test("partitionFor() is stable and in range for every partitioner", () => {

@@ -1,0 +1,862 @@
+/**
+ * The one configuration schema. Every setting is declared here once; file keys,
+ * `RACECAR_*` variables, `--flags`, help text, validation, the librdkafka
+ * mapping and `docs/configuration.md` are all derived from it, and the
+ * {@link RacecarConfig} type is computed from it so the two cannot drift.
+ *
+ * @module
+ */
+
+import { tempDir } from "../_runtime.ts";
+import type { ErrorInfo } from "../errors.ts";
+
+/** The kinds of value a setting holds. `duration` is a number of seconds. */
+export type SettingType = "string" | "integer" | "float" | "duration" | "boolean" | "list" | "enum";
+
+/** Headings settings are grouped under in help and in the documentation. */
+export const GROUPS = [
+  "Basic",
+  "Consuming and batches",
+  "Errors, retries and dead letters",
+  "Offset commits",
+  "Timeouts and intervals",
+  "Memory and network",
+  "SSL",
+  "SASL",
+  "Producing",
+  "Pass-through librdkafka properties",
+  "Logging",
+  "Daemon",
+  "Liveness and readiness probes",
+  "Datadog",
+  "Prometheus",
+] as const;
+
+/** One of {@link GROUPS}. */
+export type SettingGroup = (typeof GROUPS)[number];
+
+/** Where a librdkafka property is sent. */
+export type RdkafkaScope = "consumer" | "producer" | "both";
+
+/** What every setting declares, whatever its type. */
+export interface SettingBase {
+  /** The heading it is listed under. */
+  readonly group: SettingGroup;
+  /** One or two sentences for help and docs. */
+  readonly description: string;
+  /** The value must never be printed (passwords, keys, tokens). */
+  readonly secret?: boolean;
+  /** The librdkafka property it becomes, if any. */
+  readonly rdkafka?: string;
+  /** Which clients receive {@link SettingBase.rdkafka}. */
+  readonly scope?: RdkafkaScope;
+  /**
+   * `racecar`: as in Ruby racecar (the default). `changed`: racecar has it but we
+   * fixed its meaning or mapping. `new`: ours.
+   */
+  readonly origin?: "racecar" | "changed" | "new";
+  /** Extra remarks shown in the documentation. */
+  readonly notes?: string;
+  /** Shown instead of the default when the default is computed at run time. */
+  readonly defaultText?: string;
+}
+
+/** A free-form text setting. */
+export interface StringSetting extends SettingBase {
+  readonly type: "string";
+  readonly default?: string;
+  /** Computes the default at load time (e.g. from the temp directory). */
+  readonly computeDefault?: () => string;
+}
+
+/** A numeric setting; `duration`s are seconds and may be fractional. */
+export interface NumberSetting extends SettingBase {
+  readonly type: "integer" | "float" | "duration";
+  readonly default?: number;
+  /** Smallest allowed value (inclusive). */
+  readonly min?: number;
+  /** Largest allowed value (inclusive). */
+  readonly max?: number;
+  /** Unit for help text when not seconds, e.g. `ms` or `bytes`. */
+  readonly unit?: string;
+}
+
+/** An on/off setting. */
+export interface BooleanSetting extends SettingBase {
+  readonly type: "boolean";
+  readonly default: boolean;
+}
+
+/** A list of strings; comma-separated in environment variables and flags. */
+export interface ListSetting extends SettingBase {
+  readonly type: "list";
+  readonly default?: readonly string[];
+  /** `keyValue`: every entry must read `key=value`. */
+  readonly itemFormat?: "keyValue";
+}
+
+/** One value out of a fixed set. */
+export interface EnumSetting extends SettingBase {
+  readonly type: "enum";
+  readonly allowed: readonly string[];
+  readonly default?: string;
+}
+
+/** The declaration of one setting. */
+export type SettingSpec =
+  | StringSetting
+  | NumberSetting
+  | BooleanSetting
+  | ListSetting
+  | EnumSetting;
+
+/**
+ * Every setting, keyed by its camelCase name, in documentation order.
+ *
+ * @example
+ * ```ts
+ * import { SETTINGS } from "./schema.ts";
+ * console.assert(SETTINGS.maxWaitTime.default === 1);
+ * ```
+ */
+export const SETTINGS = {
+  // Basic
+  brokers: {
+    group: "Basic",
+    type: "list",
+    default: ["localhost:9092"],
+    description: "The Kafka brokers to bootstrap from, as `host:port`.",
+    rdkafka: "bootstrap.servers",
+    scope: "both",
+  },
+  clientId: {
+    group: "Basic",
+    type: "string",
+    default: "racecar",
+    description: "Identifies this client in broker logs and metrics.",
+    rdkafka: "client.id",
+    scope: "both",
+  },
+  groupId: {
+    group: "Basic",
+    type: "string",
+    description: "The consumer group. Must differ for every consumer class. When unset it is " +
+      "derived from the class name, e.g. `BaconConsumer` becomes `bacon-consumer`.",
+    rdkafka: "group.id",
+    scope: "consumer",
+  },
+  groupIdPrefix: {
+    group: "Basic",
+    type: "string",
+    description: "Prepended to generated group ids, e.g. `kevin.` gives `kevin.bacon-consumer`.",
+  },
+  consumersDir: {
+    group: "Basic",
+    type: "string",
+    default: "consumers",
+    origin: "new",
+    description: "The directory, relative to the working directory, where consumer classes " +
+      "are looked up by name.",
+  },
+
+  // Consuming and batches
+  fetchMessages: {
+    group: "Consuming and batches",
+    type: "integer",
+    default: 1000,
+    min: 1,
+    description: "The most messages handed to a batch consumer at once. Can be set per " +
+      "consumer class.",
+  },
+  concurrency: {
+    group: "Consuming and batches",
+    type: "integer",
+    default: 1,
+    min: 1,
+    origin: "new",
+    description: "How many partitions are processed at the same time. Messages of one " +
+      "partition are always processed in order.",
+  },
+  multiSubscriptionStrategy: {
+    group: "Consuming and batches",
+    type: "enum",
+    allowed: ["round-robin", "exhaust-topic"],
+    default: "exhaust-topic",
+    description: "How a consumer subscribed to several topics picks the next one to read: " +
+      "drain one topic before the next, or take turns.",
+  },
+  partitionAssignmentStrategy: {
+    group: "Consuming and batches",
+    type: "string",
+    default: "range,roundrobin",
+    description: "Comma-separated assignors in order of preference: `range`, `roundrobin` " +
+      "or `cooperative-sticky` (which cannot be mixed with the others).",
+    rdkafka: "partition.assignment.strategy",
+    scope: "consumer",
+  },
+
+  // Errors, retries and dead letters
+  pauseTimeout: {
+    group: "Errors, retries and dead letters",
+    type: "duration",
+    default: 10,
+    min: -1,
+    origin: "changed",
+    description: "How long to pause a partition after processing fails, then retry. `-1` " +
+      "pauses it until the process restarts. `0` does not pause: the error propagates and " +
+      "stops the consumer.",
+    notes: "Racecar's README says `0` disables pausing; in fact the error crashed the " +
+      "process. We keep that behaviour and say so.",
+  },
+  pauseWithExponentialBackoff: {
+    group: "Errors, retries and dead letters",
+    type: "boolean",
+    default: false,
+    description: "Double the pause after each consecutive failure of the same partition.",
+  },
+  maxPauseTimeout: {
+    group: "Errors, retries and dead letters",
+    type: "duration",
+    min: 0,
+    description: "The longest pause when `pause_with_exponential_backoff` is on. Unset: no cap.",
+  },
+  maxRetries: {
+    group: "Errors, retries and dead letters",
+    type: "integer",
+    min: 0,
+    origin: "new",
+    description: "How many times a failing message is retried before it is sent to " +
+      "`dead_letter_topic` and skipped (so at most `max_retries + 1` attempts; `0` dead-letters " +
+      "on the first failure). Unset: retry forever, as racecar does.",
+  },
+  deadLetterTopic: {
+    group: "Errors, retries and dead letters",
+    type: "string",
+    origin: "new",
+    description: "Where messages that exhausted `max_retries` are produced, with headers " +
+      "describing the failure. Required with `max_retries`.",
+  },
+  deadLetterSafetyLimit: {
+    group: "Errors, retries and dead letters",
+    type: "integer",
+    default: 100,
+    min: 0,
+    origin: "new",
+    description: "Stop the consumer after this many consecutive dead-lettered messages, which " +
+      "usually means a broken dependency rather than bad messages. `0`: no limit.",
+  },
+
+  // Offset commits
+  offsetCommitInterval: {
+    group: "Offset commits",
+    type: "duration",
+    default: 10,
+    min: 0,
+    description: "How often processed offsets are committed to Kafka.",
+    rdkafka: "auto.commit.interval.ms",
+    scope: "consumer",
+  },
+  synchronousCommits: {
+    group: "Offset commits",
+    type: "boolean",
+    default: false,
+    origin: "changed",
+    description: "Wait for the broker to acknowledge the final offset commit at shutdown " +
+      "instead of committing asynchronously.",
+    notes: 'Racecar described this as "Automatically store offset of last message provided ' +
+      'to application", which it never did.',
+  },
+
+  // Timeouts and intervals
+  sessionTimeout: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 30,
+    min: 0,
+    description: "How long the group waits for a heartbeat before removing this consumer.",
+    rdkafka: "session.timeout.ms",
+    scope: "consumer",
+  },
+  heartbeatInterval: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 10,
+    min: 0,
+    description: "How often to send heartbeats to the group coordinator.",
+    rdkafka: "heartbeat.interval.ms",
+    scope: "consumer",
+  },
+  maxPollInterval: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 300,
+    min: 0,
+    description: "The longest time between two polls before the consumer is removed from the " +
+      "group: processing a batch must finish sooner.",
+    rdkafka: "max.poll.interval.ms",
+    scope: "consumer",
+  },
+  socketTimeout: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 30,
+    min: 0,
+    description: "How long network requests to brokers may take. Must exceed `max_wait_time`.",
+    rdkafka: "socket.timeout.ms",
+    scope: "consumer",
+  },
+  maxWaitTime: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 1,
+    min: 0,
+    description: "How long brokers may wait to fill a fetch, and how long a batch is " +
+      "collected. Higher means larger batches and more latency. Can be set per consumer class.",
+    rdkafka: "fetch.wait.max.ms",
+    scope: "consumer",
+  },
+  messageTimeout: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 300,
+    min: 0,
+    description: "How long to keep trying to deliver a produced message before giving up.",
+    rdkafka: "message.timeout.ms",
+    scope: "producer",
+  },
+  statisticsInterval: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 1,
+    min: 0,
+    origin: "changed",
+    description: "How often librdkafka emits statistics. Only used when something asks for " +
+      "statistics (a consumer's `statisticsCallback` or a metrics exporter); otherwise off.",
+    rdkafka: "statistics.interval.ms",
+    scope: "both",
+  },
+
+  // Memory and network
+  maxBytes: {
+    group: "Memory and network",
+    type: "integer",
+    default: 10485760,
+    min: 1,
+    unit: "bytes",
+    description: "The most data a broker returns for one fetch request.",
+    rdkafka: "fetch.max.bytes",
+    scope: "consumer",
+  },
+  minMessageQueueSize: {
+    group: "Memory and network",
+    type: "integer",
+    default: 2000,
+    min: 1,
+    description: "The minimum number of messages librdkafka tries to keep queued locally per " +
+      "partition. Memory use is roughly `max_bytes * min_message_queue_size`.",
+    rdkafka: "queued.min.messages",
+    scope: "consumer",
+  },
+  fetchMinBytes: {
+    group: "Memory and network",
+    type: "integer",
+    default: 1,
+    min: 1,
+    unit: "bytes",
+    description: "The least data a broker waits for before answering a fetch.",
+    rdkafka: "fetch.min.bytes",
+    scope: "consumer",
+  },
+
+  // SSL
+  securityProtocol: {
+    group: "SSL",
+    type: "enum",
+    allowed: ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"],
+    description: "How to talk to brokers. Unset: librdkafka's default, `plaintext`.",
+    rdkafka: "security.protocol",
+    scope: "both",
+  },
+  sslCaLocation: {
+    group: "SSL",
+    type: "string",
+    description: "File or directory of CA certificates to verify the brokers' certificates.",
+    rdkafka: "ssl.ca.location",
+    scope: "both",
+  },
+  sslCaPem: {
+    group: "SSL",
+    type: "string",
+    origin: "new",
+    description: "CA certificate(s) as a PEM string, instead of `ssl_ca_location`.",
+    rdkafka: "ssl.ca.pem",
+    scope: "both",
+  },
+  sslCrlLocation: {
+    group: "SSL",
+    type: "string",
+    description: "Certificate revocation list used to verify the brokers' certificates.",
+    rdkafka: "ssl.crl.location",
+    scope: "both",
+  },
+  sslKeystoreLocation: {
+    group: "SSL",
+    type: "string",
+    description: "The client's PKCS#12 keystore.",
+    rdkafka: "ssl.keystore.location",
+    scope: "both",
+  },
+  sslKeystorePassword: {
+    group: "SSL",
+    type: "string",
+    secret: true,
+    description: "The password of `ssl_keystore_location`.",
+    rdkafka: "ssl.keystore.password",
+    scope: "both",
+  },
+  sslCertificateLocation: {
+    group: "SSL",
+    type: "string",
+    description: "The client's certificate (PEM file).",
+    rdkafka: "ssl.certificate.location",
+    scope: "both",
+  },
+  sslCertificatePem: {
+    group: "SSL",
+    type: "string",
+    origin: "new",
+    description: "The client's certificate as a PEM string, instead of " +
+      "`ssl_certificate_location`.",
+    rdkafka: "ssl.certificate.pem",
+    scope: "both",
+  },
+  sslKeyLocation: {
+    group: "SSL",
+    type: "string",
+    description: "The client's private key (PEM file).",
+    rdkafka: "ssl.key.location",
+    scope: "both",
+  },
+  sslKeyPem: {
+    group: "SSL",
+    type: "string",
+    secret: true,
+    origin: "new",
+    description: "The client's private key as a PEM string, instead of `ssl_key_location`.",
+    rdkafka: "ssl.key.pem",
+    scope: "both",
+  },
+  sslKeyPassword: {
+    group: "SSL",
+    type: "string",
+    secret: true,
+    description: "The password of the client's private key.",
+    rdkafka: "ssl.key.password",
+    scope: "both",
+  },
+  sslVerifyHostname: {
+    group: "SSL",
+    type: "boolean",
+    default: true,
+    origin: "changed",
+    description: "Check that a broker's certificate names the host connected to " +
+      "(`https`), or skip that check (`none`).",
+    rdkafka: "ssl.endpoint.identification.algorithm",
+    scope: "both",
+    notes: "Racecar mapped this to `enable.ssl.certificate.verification`, which turns off all " +
+      "certificate checks; that is now `ssl_verify_certificate`.",
+  },
+  sslVerifyCertificate: {
+    group: "SSL",
+    type: "boolean",
+    default: true,
+    origin: "new",
+    description: "Verify brokers' certificates at all. Turn off only for local testing.",
+    rdkafka: "enable.ssl.certificate.verification",
+    scope: "both",
+  },
+
+  // SASL
+  saslMechanism: {
+    group: "SASL",
+    type: "enum",
+    allowed: ["GSSAPI", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"],
+    origin: "changed",
+    description: "The SASL mechanism to authenticate with.",
+    rdkafka: "sasl.mechanism",
+    scope: "both",
+    notes: "`OAUTHBEARER` is new.",
+  },
+  saslKerberosServiceName: {
+    group: "SASL",
+    type: "string",
+    description: "The Kerberos principal name Kafka runs as.",
+    rdkafka: "sasl.kerberos.service.name",
+    scope: "both",
+  },
+  saslKerberosPrincipal: {
+    group: "SASL",
+    type: "string",
+    description: "This client's Kerberos principal name.",
+    rdkafka: "sasl.kerberos.principal",
+    scope: "both",
+  },
+  saslKerberosKinitCmd: {
+    group: "SASL",
+    type: "string",
+    description: "The full kinit command; `%{config.prop.name}` is replaced by that property " +
+      "and `%{broker.name}` by the broker's host name.",
+    rdkafka: "sasl.kerberos.kinit.cmd",
+    scope: "both",
+  },
+  saslKerberosKeytab: {
+    group: "SASL",
+    type: "string",
+    description: "The Kerberos keytab file. Unset: the system default.",
+    rdkafka: "sasl.kerberos.keytab",
+    scope: "both",
+  },
+  saslKerberosMinTimeBeforeRelogin: {
+    group: "SASL",
+    type: "integer",
+    min: 0,
+    unit: "ms",
+    description: "The least time between key refreshes, in milliseconds.",
+    rdkafka: "sasl.kerberos.min.time.before.relogin",
+    scope: "both",
+  },
+  saslUsername: {
+    group: "SASL",
+    type: "string",
+    description: "The user name for `PLAIN` and `SCRAM-*`.",
+    rdkafka: "sasl.username",
+    scope: "both",
+  },
+  saslPassword: {
+    group: "SASL",
+    type: "string",
+    secret: true,
+    description: "The password for `PLAIN` and `SCRAM-*`.",
+    rdkafka: "sasl.password",
+    scope: "both",
+  },
+  saslOauthbearerConfig: {
+    group: "SASL",
+    type: "string",
+    secret: true,
+    origin: "new",
+    description: "librdkafka's `sasl.oauthbearer.config` for `OAUTHBEARER`, e.g. " +
+      "`principal=admin` for unsecured test tokens.",
+    rdkafka: "sasl.oauthbearer.config",
+    scope: "both",
+  },
+
+  // Producing
+  partitioner: {
+    group: "Producing",
+    type: "enum",
+    allowed: [
+      "consistent",
+      "consistent_random",
+      "murmur2",
+      "murmur2_random",
+      "fnv1a",
+      "fnv1a_random",
+    ],
+    default: "consistent_random",
+    description: "How a produced message's partition is chosen from its key.",
+    rdkafka: "partitioner",
+    scope: "producer",
+  },
+  producerCompressionCodec: {
+    group: "Producing",
+    type: "enum",
+    allowed: ["none", "gzip", "snappy", "lz4", "zstd"],
+    origin: "changed",
+    description: "Compress produced messages. Unset: librdkafka's default (none).",
+    rdkafka: "compression.codec",
+    scope: "producer",
+    notes: "`zstd` is new.",
+  },
+
+  // Pass-through
+  consumer: {
+    group: "Pass-through librdkafka properties",
+    type: "list",
+    default: [],
+    itemFormat: "keyValue",
+    description: "Extra librdkafka consumer properties as `key=value` entries. They override " +
+      "the properties Racecar derives.",
+  },
+  producer: {
+    group: "Pass-through librdkafka properties",
+    type: "list",
+    default: [],
+    itemFormat: "keyValue",
+    description: "Extra librdkafka producer properties as `key=value` entries. They override " +
+      "the properties Racecar derives.",
+  },
+
+  // Logging
+  logfile: {
+    group: "Logging",
+    type: "string",
+    description: "Write logs to this file. Unset: standard output.",
+  },
+  logLevel: {
+    group: "Logging",
+    type: "enum",
+    allowed: ["trace", "debug", "info", "warn", "error", "fatal"],
+    default: "info",
+    description: "The least severe log level written.",
+  },
+
+  // Daemon
+  daemonize: {
+    group: "Daemon",
+    type: "boolean",
+    default: false,
+    description: "Run in the background.",
+  },
+  pidfile: {
+    group: "Daemon",
+    type: "string",
+    defaultText: "`<group_id>.pid`",
+    description: "Where the background process writes its process id.",
+  },
+
+  // Probes
+  livenessProbeEnabled: {
+    group: "Liveness and readiness probes",
+    type: "boolean",
+    default: false,
+    description: "Touch `liveness_probe_file_path` on every loop and delete it at shutdown.",
+  },
+  livenessProbeFilePath: {
+    group: "Liveness and readiness probes",
+    type: "string",
+    computeDefault: () => `${tempDir().replace(/\/+$/, "")}/racecar-liveness`,
+    defaultText: "`$TMPDIR/racecar-liveness`",
+    description: "The file the liveness probe touches.",
+  },
+  livenessProbeMaxInterval: {
+    group: "Liveness and readiness probes",
+    type: "duration",
+    default: 5,
+    min: 0,
+    description: "`racecar liveness` fails when the file is older than this. Must exceed " +
+      "`max_wait_time` plus the time a batch takes.",
+  },
+  livenessProbeSkipConfigFiles: {
+    group: "Liveness and readiness probes",
+    type: "boolean",
+    default: false,
+    description: "`racecar liveness` reads only defaults and the environment, not " +
+      "`config/racecar.yml` or `config/racecar.ts`.",
+  },
+  readinessProbeFilePath: {
+    group: "Liveness and readiness probes",
+    type: "string",
+    origin: "new",
+    description: "Create this file once partitions are assigned and delete it when they are " +
+      "revoked or at shutdown. Unset: no readiness probe.",
+  },
+
+  // Datadog
+  datadogEnabled: {
+    group: "Datadog",
+    type: "boolean",
+    default: false,
+    description: "Send metrics to a Datadog agent over DogStatsD.",
+  },
+  datadogHost: {
+    group: "Datadog",
+    type: "string",
+    defaultText: "`127.0.0.1`",
+    description: "The Datadog agent's host.",
+  },
+  datadogPort: {
+    group: "Datadog",
+    type: "integer",
+    min: 1,
+    max: 65535,
+    defaultText: "`8125`",
+    description: "The Datadog agent's port.",
+  },
+  datadogSocketPath: {
+    group: "Datadog",
+    type: "string",
+    description: "The Datadog agent's Unix socket; takes precedence over host and port.",
+  },
+  datadogNamespace: {
+    group: "Datadog",
+    type: "string",
+    default: "racecar",
+    description: "The prefix of every metric name.",
+  },
+  datadogTags: {
+    group: "Datadog",
+    type: "list",
+    default: [],
+    description: "Tags added to every metric, e.g. `env:production`.",
+  },
+
+  // Prometheus
+  prometheusEnabled: {
+    group: "Prometheus",
+    type: "boolean",
+    default: false,
+    origin: "new",
+    description: "Serve metrics for Prometheus at `http://<prometheus_host>:<prometheus_port>" +
+      "/metrics`.",
+  },
+  prometheusPort: {
+    group: "Prometheus",
+    type: "integer",
+    default: 9394,
+    min: 1,
+    max: 65535,
+    origin: "new",
+    description: "The port of the metrics endpoint.",
+  },
+  prometheusHost: {
+    group: "Prometheus",
+    type: "string",
+    default: "0.0.0.0",
+    origin: "new",
+    description: "The address the metrics endpoint listens on.",
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+/** The camelCase name of a setting. */
+export type SettingName = keyof typeof SETTINGS;
+
+type Specs = typeof SETTINGS;
+
+/** The TypeScript type of a setting's value, computed from its declaration. */
+export type ValueOf<S> = S extends { type: "enum"; allowed: readonly (infer A)[] } ? A
+  : S extends { type: "list" } ? string[]
+  : S extends { type: "boolean" } ? boolean
+  : S extends { type: "integer" | "float" | "duration" } ? number
+  : string;
+
+/** Every schema setting with its value; settings without a default may be `undefined`. */
+export type Settings = {
+  -readonly [K in SettingName]: Specs[K] extends { default: unknown } ? ValueOf<Specs[K]>
+    : Specs[K] extends { computeDefault: unknown } ? ValueOf<Specs[K]>
+    : ValueOf<Specs[K]> | undefined;
+};
+
+/** What racecar passes to an error handler besides the error. */
+export type { ErrorInfo };
+
+/** Called for every processing error; errors it throws are logged and ignored. */
+export type ErrorHandler = (error: unknown, info: ErrorInfo) => void | Promise<void>;
+
+/**
+ * Values that only code can provide: set in `config/racecar.ts`, never in files,
+ * the environment or flags.
+ */
+export interface CodeSettings {
+  /** Reports processing errors, e.g. to an exception tracker. */
+  onError?: ErrorHandler;
+}
+
+/** Names of {@link CodeSettings}. */
+export const CODE_SETTINGS: readonly (keyof CodeSettings)[] = ["onError"];
+
+/** The full configuration: every schema setting, plus code-only hooks. */
+export type RacecarConfig = Settings & CodeSettings;
+
+/** A setting with its derived names, as listed by {@link schema}. */
+export type SettingDefinition = SettingSpec & {
+  /** camelCase, e.g. `maxWaitTime`. */
+  readonly name: SettingName;
+  /** The key in `config/racecar.yml`, e.g. `max_wait_time`. */
+  readonly fileKey: string;
+  /** The environment variable, e.g. `RACECAR_MAX_WAIT_TIME`. */
+  readonly envVar: string;
+  /** The command-line flag, e.g. `--max-wait-time`. */
+  readonly flag: string;
+};
+
+/** `maxWaitTime` -> `max_wait_time`. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** `maxWaitTime` -> `max-wait-time`. */
+export function kebabCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `max_wait_time` or `max-wait-time` -> `maxWaitTime`. */
+export function camelCase(key: string): string {
+  return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `maxWaitTime` -> `RACECAR_MAX_WAIT_TIME`. */
+export function envVarName(name: string): string {
+  return `RACECAR_${snakeCase(name).toUpperCase()}`;
+}
+
+/** Environment variable prefix. */
+export const ENV_PREFIX = "RACECAR_";
+
+const DEFINITIONS: readonly SettingDefinition[] = (Object.keys(SETTINGS) as SettingName[]).map(
+  (name) => ({
+    ...(SETTINGS[name] as SettingSpec),
+    name,
+    fileKey: snakeCase(name),
+    envVar: envVarName(name),
+    flag: `--${kebabCase(name)}`,
+  }),
+);
+
+/**
+ * Every setting with its derived names, in documentation order.
+ *
+ * @example
+ * ```ts
+ * import { schema } from "./schema.ts";
+ * const wait = schema().find((s) => s.name === "maxWaitTime")!;
+ * console.assert(wait.envVar === "RACECAR_MAX_WAIT_TIME" && wait.flag === "--max-wait-time");
+ * ```
+ */
+export function schema(): readonly SettingDefinition[] {
+  return DEFINITIONS;
+}
+
+/** The declaration of one setting. */
+export function settingSpec(name: SettingName): SettingSpec {
+  return SETTINGS[name];
+}
+
+/** Whether `name` is a schema setting. */
+export function isSettingName(name: string): name is SettingName {
+  return Object.hasOwn(SETTINGS, name);
+}
+
+/**
+ * A fresh configuration holding every default. Lists are copied, so callers may
+ * change the result freely.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./schema.ts";
+ * const config = defaultConfig();
+ * console.assert(config.brokers[0] === "localhost:9092" && config.groupId === undefined);
+ * ```
+ */
+export function defaultConfig(): RacecarConfig {
+  const config: Record<string, unknown> = {};
+  for (const def of DEFINITIONS) config[def.name] = defaultValue(def);
+  return config as unknown as RacecarConfig;
+}
+
+/** The default of one setting, computed or copied; `undefined` when it has none. */
+export function defaultValue(spec: SettingSpec): unknown {
+  if (spec.type === "string" && spec.computeDefault) return spec.computeDefault();
+  if (spec.type === "list") return spec.default ? [...spec.default] : undefined;
+  return spec.default;
+}

@@ -1,0 +1,167 @@
+/**
+ * Rules that involve more than one setting (racecar's `validate!` and the
+ * constraints librdkafka would otherwise reject at start-up), and the pause
+ * policy the runner follows, decided here so `pause_timeout = 0` means one thing.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { show, type ValueSource } from "./decode.ts";
+import { type RacecarConfig, type SettingName, snakeCase } from "./schema.ts";
+
+/** Where each value came from, when known. */
+export type SourceMap = Partial<Record<SettingName, ValueSource>>;
+
+const ASSIGNORS = ["range", "roundrobin", "cooperative-sticky"];
+
+/**
+ * Checks rules between settings. Single values were already checked when they
+ * were read; this is for configurations built or changed in code.
+ *
+ * @throws {ConfigError} whose `key` is the setting at fault and whose message
+ * names it as the user wrote it and where it came from.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./schema.ts";
+ * import { validateConfig } from "./validate.ts";
+ * const config = defaultConfig();
+ * config.brokers = [];
+ * try {
+ *   validateConfig(config);
+ * } catch (error) {
+ *   console.assert((error as Error).message.includes("'brokers'"));
+ * }
+ * ```
+ */
+export function validateConfig(config: RacecarConfig, sources: SourceMap = {}): void {
+  const fail = (name: SettingName, detail: string): never => {
+    const source = sources[name];
+    const key = source?.key ?? snakeCase(name);
+    const from = source && source.kind !== "default" ? ` from ${source.label}` : "";
+    throw new ConfigError(`Invalid configuration '${key}'${from}: ${detail}`, { key: name });
+  };
+  const other = (name: SettingName): string => {
+    const source = sources[name];
+    const value = show(config[name]);
+    return source && source.kind !== "default"
+      ? `'${snakeCase(name)}' (${value} from ${source.label})`
+      : `'${snakeCase(name)}' (${value})`;
+  };
+
+  if (config.brokers.length === 0 || config.brokers.some((b) => b.trim() === "")) {
+    fail("brokers", `must list at least one broker as "host:port", got ${show(config.brokers)}`);
+  }
+  if (config.socketTimeout <= config.maxWaitTime) {
+    fail(
+      "socketTimeout",
+      `must be longer than ${other("maxWaitTime")}, got ${config.socketTimeout}`,
+    );
+  }
+  if (config.maxPauseTimeout !== undefined && !config.pauseWithExponentialBackoff) {
+    fail(
+      "maxPauseTimeout",
+      "only makes sense when 'pause_with_exponential_backoff' is enabled: enable it or unset " +
+        "'max_pause_timeout'",
+    );
+  }
+  if (config.maxPollInterval < config.sessionTimeout) {
+    fail(
+      "maxPollInterval",
+      `must be at least ${other("sessionTimeout")}, got ${config.maxPollInterval}`,
+    );
+  }
+  if (config.heartbeatInterval >= config.sessionTimeout) {
+    fail(
+      "heartbeatInterval",
+      `must be shorter than ${other("sessionTimeout")}, got ${config.heartbeatInterval}`,
+    );
+  }
+
+  const assignors = config.partitionAssignmentStrategy.split(",").map((s) => s.trim());
+  for (const assignor of assignors) {
+    if (!ASSIGNORS.includes(assignor)) {
+      fail(
+        "partitionAssignmentStrategy",
+        `expected a comma-separated list of ${ASSIGNORS.map((a) => `"${a}"`).join(", ")}, ` +
+          `got ${show(assignor)}`,
+      );
+    }
+  }
+  if (assignors.includes("cooperative-sticky") && assignors.length > 1) {
+    fail(
+      "partitionAssignmentStrategy",
+      `"cooperative-sticky" cannot be combined with other assignors, got ` +
+        show(config.partitionAssignmentStrategy),
+    );
+  }
+
+  if (config.maxRetries !== undefined && config.deadLetterTopic === undefined) {
+    fail(
+      "maxRetries",
+      "needs 'dead_letter_topic': without it, a message that exhausts its retries would be " +
+        "lost; set 'dead_letter_topic' or unset 'max_retries' to retry forever",
+    );
+  }
+  if (config.deadLetterTopic !== undefined && config.maxRetries === undefined) {
+    fail(
+      "deadLetterTopic",
+      "needs 'max_retries': without it, failing messages are retried forever and never " +
+        "dead-lettered",
+    );
+  }
+  if (config.deadLetterTopic !== undefined && config.deadLetterTopic.trim() === "") {
+    fail("deadLetterTopic", "must not be empty");
+  }
+  if (config.maxRetries !== undefined && config.pauseTimeout <= 0) {
+    fail(
+      "pauseTimeout",
+      `must be positive when 'max_retries' is set, got ${config.pauseTimeout}: ` +
+        (config.pauseTimeout === 0
+          ? "0 stops the consumer on the first error, so nothing is retried"
+          : "-1 pauses until restart, so the retry count never grows"),
+    );
+  }
+}
+
+/**
+ * What the runner does when processing a partition fails, from
+ * `pause_timeout`, `pause_with_exponential_backoff` and `max_pause_timeout`:
+ * - `stop`: `pause_timeout = 0`. Do not pause: the error propagates and stops
+ *   the consumer (racecar's actual behaviour, now documented);
+ * - `untilRestart`: `pause_timeout = -1`. Pause the partition until the process
+ *   restarts;
+ * - `backoff`: pause for `timeoutMs`, doubling on each consecutive failure when
+ *   `exponential`, capped at `maxTimeoutMs` when set.
+ */
+export type PausePolicy =
+  | { kind: "stop" }
+  | { kind: "untilRestart" }
+  | { kind: "backoff"; timeoutMs: number; exponential: boolean; maxTimeoutMs: number | undefined };
+
+/**
+ * The pause policy of a configuration.
+ *
+ * @example
+ * ```ts
+ * import { defaultConfig } from "./schema.ts";
+ * import { pausePolicy } from "./validate.ts";
+ * const config = { ...defaultConfig(), pauseTimeout: 0 };
+ * console.assert(pausePolicy(config).kind === "stop");
+ * ```
+ */
+export function pausePolicy(
+  config: Pick<RacecarConfig, "pauseTimeout" | "pauseWithExponentialBackoff" | "maxPauseTimeout">,
+): PausePolicy {
+  if (config.pauseTimeout === 0) return { kind: "stop" };
+  if (config.pauseTimeout < 0) return { kind: "untilRestart" };
+  return {
+    kind: "backoff",
+    timeoutMs: Math.round(config.pauseTimeout * 1000),
+    exponential: config.pauseWithExponentialBackoff,
+    maxTimeoutMs: config.maxPauseTimeout === undefined
+      ? undefined
+      : Math.round(config.maxPauseTimeout * 1000),
+  };
+}

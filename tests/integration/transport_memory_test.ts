@@ -1,0 +1,92 @@
+/**
+ * Runs the shared transport scenarios against the memory adapter, so the
+ * in-process broker is held to the behaviour the real adapters show.
+ *
+ * Scenarios are selected by name: a new scenario does not run here until
+ * someone decides whether it applies to an in-memory broker. Those that do not
+ * apply are registered as ignored tests with the reason, never skipped silently.
+ * Sanitizers stay on: the memory adapter must leave no timers or ops behind.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { createMemoryTransport } from "../../src/kafka/memory.ts";
+import type { SuiteContext } from "../suite/_suite.ts";
+import { transportScenarios } from "../suite/transport_scenarios.ts";
+
+/** Scenarios the memory adapter must pass. */
+const APPLICABLE = new Set([
+  "produce() and consume() round-trip key, null value, repeated headers and timestamp",
+  "consume() returns at most max messages, in offset order per partition",
+  "storeOffsets() and commit({ sync: true }) persist offsets that committed() reads back",
+  "a new consumer in the same group resumes after the committed offset",
+  "pause() stops delivery and resume() restarts it",
+  "seek() re-delivers from an earlier offset",
+  "onRebalance() revoke runs before unassign and can commit (eager range)",
+  "onRebalance() with cooperative-sticky revokes only the partitions that move",
+  "createTopics() is idempotent and deleteTopics() ignores unknown topics",
+  "produce() rejects a message larger than message.max.bytes with ERR_MSG_SIZE_TOO_LARGE",
+  "close() is idempotent for consumers, producers and admin clients",
+]);
+
+/** Scenarios that do not apply to an in-memory broker, and why. */
+const NOT_APPLICABLE: Record<string, string> = {
+  "createConsumer() and createProducer() throw a ConfigError naming an unknown property":
+    "librdkafka validates property names; the memory adapter accepts any key by design " +
+    "(it does not pretend to know librdkafka's configuration)",
+};
+
+for (const scenario of transportScenarios) {
+  const reason = NOT_APPLICABLE[scenario.name];
+  if (reason !== undefined) {
+    Deno.test({
+      name: `memory: ${scenario.name} (not applicable: ${reason})`,
+      ignore: true,
+      fn() {},
+    });
+    continue;
+  }
+  if (!APPLICABLE.has(scenario.name)) {
+    Deno.test(`memory: ${scenario.name}`, () => {
+      assert.fail(
+        "New transport scenario: add it to APPLICABLE or NOT_APPLICABLE (with the reason) in " +
+          "tests/integration/transport_memory_test.ts",
+      );
+    });
+    continue;
+  }
+  Deno.test(`memory: ${scenario.name}`, async () => {
+    const cleanups: (() => unknown)[] = [];
+    let counter = 0;
+    const ctx: SuiteContext = {
+      transport: createMemoryTransport({ numPartitions: 1 }),
+      brokers: "memory",
+      uniqueName: (prefix) => `${prefix}-${++counter}`,
+      defer: (fn) => void cleanups.push(fn),
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = scenario.timeoutMs ?? 60_000;
+    try {
+      await Promise.race([
+        scenario.fn(ctx),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`Scenario timed out after ${limit} ms`)),
+            limit,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    }
+  });
+}
+
+Deno.test("memory: every scenario named in the selection exists", () => {
+  const names = new Set(transportScenarios.map((s) => s.name));
+  for (const name of [...APPLICABLE, ...Object.keys(NOT_APPLICABLE)]) {
+    assert.ok(names.has(name), `No transport scenario is named "${name}"`);
+  }
+});
