@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, KafkaError } from "../../src/errors.ts";
 import { createMemoryTransport, type MemoryTransport } from "../../src/kafka/memory.ts";
-import { crc32, murmur2 } from "../../src/partitioner.ts";
+import { crc32 } from "../../src/partitioner.ts";
 import type {
   ConsumerOptions,
   ConsumerTransport,
