@@ -1,0 +1,60 @@
+/**
+ * Turns librdkafka's error codes, `rd_kafka_error_t` objects and
+ * configuration failures into Racecar's error classes.
+ *
+ * @module
+ */
+
+import { ConfigError, KafkaError } from "../../errors.ts";
+import type { Librdkafka } from "./symbols.ts";
+import { readCString } from "./_memory.ts";
+
+/**
+ * A {@link KafkaError} for librdkafka's `errno`, with `ERR_` + its name as the
+ * code and `message` (or librdkafka's text for the code) as the message.
+ */
+export function kafkaError(
+  lib: Librdkafka,
+  errno: number,
+  message?: string | null,
+  options: { fatal?: boolean; cause?: unknown } = {},
+): KafkaError {
+  const name = readCString(lib.rd_kafka_err2name(errno)) ?? String(errno);
+  const text = message || readCString(lib.rd_kafka_err2str(errno)) || `Error ${errno}`;
+  return new KafkaError(errno, `ERR_${name}`, text, options);
+}
+
+/** Reads and frees an `rd_kafka_error_t *`; `null` when there was no error. */
+export function takeError(lib: Librdkafka, error: Deno.PointerValue): KafkaError | null {
+  if (error === null) return null;
+  try {
+    return kafkaError(
+      lib,
+      lib.rd_kafka_error_code(error),
+      readCString(lib.rd_kafka_error_string(error)),
+      { fatal: lib.rd_kafka_error_is_fatal(error) !== 0 },
+    );
+  } finally {
+    lib.rd_kafka_error_destroy(error);
+  }
+}
+
+/** The error behind a client's fatal state (`rd_kafka_fatal_error`). */
+export function fatalError(lib: Librdkafka, rk: Deno.PointerValue, fallback: string): KafkaError {
+  const buffer = new Uint8Array(512);
+  const errno = lib.rd_kafka_fatal_error(rk, buffer, BigInt(buffer.length));
+  return kafkaError(lib, errno === 0 ? -150 : errno, decodeC(buffer) || fallback, {
+    fatal: true,
+  });
+}
+
+/** The `ConfigError` for a property librdkafka refused. */
+export function configError(key: string, reason: string): ConfigError {
+  return new ConfigError(`Invalid librdkafka property "${key}": ${reason}`, { key });
+}
+
+/** Decodes a NUL-terminated string from an `errstr` buffer. */
+export function decodeC(buffer: Uint8Array): string {
+  const end = buffer.indexOf(0);
+  return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
+}

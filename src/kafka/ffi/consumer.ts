@@ -1,0 +1,548 @@
+/**
+ * The FFI group consumer: one `rd_kafka_consume_batch_queue` call per batch,
+ * payloads copied into JS memory, native messages freed at once.
+ *
+ * Rebalancing is the one place librdkafka calls into JS: a thread-safe
+ * `rebalance_cb`. librdkafka serves rebalance ops from the consumer queue, so
+ * the callback fires on the worker thread running the nonblocking
+ * `consume_batch_queue` (or `consumer_close`); Deno runs it on the main thread
+ * while that worker waits. The callback cannot await the user's async
+ * `onRebalance`, so it copies the partition list and returns; the assignment
+ * change follows once the handler settled (librdkafka's group waits for it).
+ *
+ * @module
+ */
+
+import { KafkaError } from "../../errors.ts";
+import type {
+  ConsumerOptions,
+  ConsumerTransport,
+  Header,
+  RawMessage,
+  RebalanceEvent,
+  RebalanceProtocol,
+  TimestampType,
+  TopicPartition,
+  TopicPartitionOffset,
+} from "../transport.ts";
+import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER } from "./symbols.ts";
+import { NativeClient } from "./_client.ts";
+import { fatalError, kafkaError, takeError } from "./_errors.ts";
+import {
+  newPartitionList,
+  partitionKey,
+  readCString,
+  readPartitionList,
+  withPartitionList,
+} from "./_memory.ts";
+
+const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
+
+const REBALANCE_CB = {
+  parameters: ["pointer", "i32", "pointer", "pointer"],
+  result: "void",
+} as const satisfies Deno.UnsafeCallbackDefinition;
+
+/** A consumer over librdkafka's C API. */
+export class FfiConsumer implements ConsumerTransport {
+  /** From the configured assignment strategy (librdkafka only knows after joining). */
+  readonly rebalanceProtocol: RebalanceProtocol;
+
+  readonly #lib: Librdkafka;
+  readonly #client: NativeClient;
+  readonly #queue: Deno.PointerValue;
+  readonly #callback: Deno.UnsafeCallback<typeof REBALANCE_CB>;
+  readonly #onRebalance: ConsumerOptions["onRebalance"];
+
+  #slots = new BigUint64Array(0);
+  readonly #tsType = new Int32Array(1);
+  readonly #outPointer = new BigUint64Array(1);
+  readonly #outPointer2 = new BigUint64Array(1);
+  readonly #outSize = new BigUint64Array(1);
+  readonly #topics = new Map<bigint, string>();
+  #lastRkt = -1n;
+  #lastPartition = -1;
+  #lastTopic = "";
+  #lastKey = "";
+
+  readonly #assigned = new Map<string, TopicPartition>();
+  readonly #revoking = new Set<string>();
+  readonly #paused = new Set<string>();
+  /** First offset dropped per paused partition: librdkafka's position moved past it. */
+  readonly #rewind = new Map<string, TopicPartitionOffset>();
+  #rebalances: Promise<void> = Promise.resolve();
+  #consuming: Promise<RawMessage[]> | null = null;
+  #closing = false;
+  /** Set while `rd_kafka_consumer_close` runs: revokes then happen without the handler. */
+  #nativeClosing = false;
+  #closed: Promise<void> | null = null;
+
+  /** Creates the consumer; throws a `ConfigError` for a refused property. */
+  constructor(lib: Librdkafka, options: ConsumerOptions) {
+    this.#lib = lib;
+    this.#onRebalance = options.onRebalance;
+    this.rebalanceProtocol = protocolOf(options.config);
+    this.#callback = Deno.UnsafeCallback.threadSafe(
+      REBALANCE_CB,
+      (rk, err, partitions) => this.#nativeRebalance(rk, err, partitions),
+    );
+    try {
+      this.#client = new NativeClient(lib, {
+        type: RD_KAFKA_CONSUMER,
+        kind: "consumer",
+        config: options.config,
+        forced: { "enable.auto.offset.store": "false", "log.queue": "true" },
+        events: EVENT.ERROR | EVENT.STATS | EVENT.LOG | EVENT.OFFSET_COMMIT,
+        listeners: options,
+        prepare: (conf) => lib.rd_kafka_conf_set_rebalance_cb(conf, this.#callback.pointer),
+      });
+    } catch (error) {
+      this.#callback.close();
+      throw error;
+    }
+    // Deliberately no rd_kafka_poll_set_consumer: the main queue keeps errors,
+    // logs and stats apart from fetched messages and rebalances.
+    this.#queue = lib.rd_kafka_queue_get_consumer(this.#client.rk);
+    this.#client.start();
+  }
+
+  /** Subscribes to these topics (replacing any earlier subscription). */
+  subscribe(topics: readonly string[]): void {
+    this.#assertOpen("subscribe");
+    const lib = this.#lib;
+    withPartitionList(lib, topics.map((topic) => ({ topic, partition: -1 })), (list) => {
+      const errno = lib.rd_kafka_subscribe(this.#client.rk, list);
+      if (errno !== 0) throw kafkaError(lib, errno);
+    });
+  }
+
+  /** Fetches up to `max` messages in one native call; see {@link ConsumerTransport.consume}. */
+  consume(max: number, timeoutMs: number): Promise<RawMessage[]> {
+    if (!Number.isInteger(max) || max < 1) {
+      return Promise.reject(
+        new RangeError(`Cannot consume: 'max' must be a positive integer, got ${max}`),
+      );
+    }
+    if (this.#consuming !== null) {
+      return Promise.reject(
+        new TypeError("Cannot consume: the previous consume() is still pending"),
+      );
+    }
+    if (this.#closing) {
+      return Promise.reject(new TypeError("Cannot consume: the consumer is closed"));
+    }
+    if (this.#client.fatal !== null) return Promise.reject(this.#client.fatal);
+    const pending = this.#consumeBatch(max, Math.max(0, Math.floor(timeoutMs)));
+    this.#consuming = pending;
+    return pending.finally(() => {
+      this.#consuming = null;
+    });
+  }
+
+  async #consumeBatch(max: number, timeoutMs: number): Promise<RawMessage[]> {
+    const lib = this.#lib;
+    if (this.#slots.length < max) this.#slots = new BigUint64Array(max);
+    const slots = this.#slots;
+    const count = Number(
+      await lib.rd_kafka_consume_batch_queue(this.#queue, timeoutMs, slots, BigInt(max)),
+    );
+    if (count < 0) throw kafkaError(lib, ERR._FAIL, "rd_kafka_consume_batch_queue failed");
+    const messages: RawMessage[] = [];
+    let fatal: KafkaError | null = null;
+    for (let i = 0; i < count; i++) {
+      const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+      if (pointer === null) continue;
+      try {
+        const result = this.#read(pointer);
+        if (result instanceof KafkaError) fatal ??= result;
+        else if (result !== null) messages.push(result);
+      } finally {
+        lib.rd_kafka_message_destroy(pointer);
+      }
+    }
+    if (fatal !== null) throw fatal;
+    return messages;
+  }
+
+  /** Copies one message; `null` when dropped or only an error to report; a fatal error. */
+  #read(pointer: Deno.PointerObject): RawMessage | KafkaError | null {
+    const lib = this.#lib;
+    const view = new Deno.UnsafePointerView(pointer);
+    const err = view.getInt32(0);
+    const rkt = view.getBigUint64(8);
+    const partition = view.getInt32(16);
+    // Batches come in runs of one partition: skip the string key when it repeats.
+    if (rkt !== this.#lastRkt || partition !== this.#lastPartition) {
+      this.#lastRkt = rkt;
+      this.#lastPartition = partition;
+      this.#lastTopic = this.#topicName(rkt);
+      this.#lastKey = partitionKey(this.#lastTopic, partition);
+    }
+    const topic = this.#lastTopic;
+    const offset = Number(view.getBigInt64(56));
+    if (err !== 0) {
+      if (err === ERR._PARTITION_EOF) return null;
+      // For errors the payload is librdkafka's text about it.
+      const text = copyBytes(view.getPointer(24), Number(view.getBigUint64(32)));
+      const message = text === null ? null : new TextDecoder().decode(text);
+      if (err === ERR._FATAL) {
+        const error = fatalError(lib, this.#client.rk, message ?? "Fatal consumer error");
+        this.#client.fatal ??= error;
+        return error;
+      }
+      this.#client.reportError(kafkaError(lib, err, message));
+      return null;
+    }
+    const key = this.#lastKey;
+    if (!this.#assigned.has(key) || this.#revoking.has(key)) return null;
+    if (this.#paused.has(key)) {
+      // pause() raced with a fetch in flight: re-read from here on resume().
+      if (!this.#rewind.has(key)) this.#rewind.set(key, { topic, partition, offset });
+      return null;
+    }
+    const value = copyBytes(view.getPointer(24), Number(view.getBigUint64(32)));
+    const keyBytes = copyBytes(view.getPointer(40), Number(view.getBigUint64(48)));
+    const timestamp = Number(lib.rd_kafka_message_timestamp(pointer, this.#tsType));
+    const timestampType = TIMESTAMP_TYPES[this.#tsType[0] ?? 0] ?? "none";
+    return {
+      topic,
+      partition,
+      offset,
+      key: keyBytes,
+      value,
+      headers: this.#headers(pointer),
+      timestamp: timestampType === "none" || timestamp < 0 ? null : timestamp,
+      timestampType,
+    };
+  }
+
+  #topicName(rkt: bigint): string {
+    let name = this.#topics.get(rkt);
+    if (name === undefined) {
+      name = readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
+      this.#topics.set(rkt, name);
+    }
+    return name;
+  }
+
+  #headers(message: Deno.PointerObject): Header[] {
+    const lib = this.#lib;
+    if (lib.rd_kafka_message_headers(message, this.#outPointer) !== 0) return [];
+    const list = Deno.UnsafePointer.create(this.#outPointer[0] ?? 0n);
+    const headers: Header[] = [];
+    for (let index = 0;; index++) {
+      const errno = lib.rd_kafka_header_get_all(
+        list,
+        BigInt(index),
+        this.#outPointer,
+        this.#outPointer2,
+        this.#outSize,
+      );
+      if (errno !== 0) break;
+      headers.push({
+        key: readCString(Deno.UnsafePointer.create(this.#outPointer[0] ?? 0n)) ?? "",
+        value: copyBytes(
+          Deno.UnsafePointer.create(this.#outPointer2[0] ?? 0n),
+          Number(this.#outSize[0] ?? 0n),
+        ),
+      });
+    }
+    return headers;
+  }
+
+  /** Stores offsets of assigned partitions for the next commit. */
+  storeOffsets(offsets: readonly TopicPartitionOffset[]): void {
+    this.#assertOpen("store offsets");
+    const mine = offsets.filter((o) => this.#assigned.has(partitionKey(o.topic, o.partition)));
+    if (mine.length === 0) return;
+    const lib = this.#lib;
+    withPartitionList(lib, mine, (list) => {
+      const errno = lib.rd_kafka_offsets_store(this.#client.rk, list);
+      // _STATE: a partition went away between the filter and the store; ignorable.
+      if (errno !== 0 && errno !== ERR._STATE && errno !== ERR._INVALID_ARG) {
+        throw kafkaError(lib, errno);
+      }
+    });
+  }
+
+  /** Commits the given offsets, or everything stored. */
+  async commit(
+    offsets?: readonly TopicPartitionOffset[] | null,
+    options: { sync?: boolean } = {},
+  ): Promise<void> {
+    this.#assertOpen("commit");
+    if (offsets != null && offsets.length === 0) return;
+    const lib = this.#lib;
+    const list = offsets == null ? null : newPartitionList(lib, offsets);
+    try {
+      const errno = options.sync
+        ? await lib.rd_kafka_commit(this.#client.rk, list, 0)
+        : lib.rd_kafka_commit_async(this.#client.rk, list, 1);
+      if (errno !== 0 && errno !== ERR._NO_OFFSET) throw kafkaError(lib, errno);
+    } finally {
+      if (list !== null) lib.rd_kafka_topic_partition_list_destroy(list);
+    }
+  }
+
+  /** The group's committed offsets (`-1001` where none). */
+  async committed(
+    partitions: readonly TopicPartition[],
+    timeoutMs: number,
+  ): Promise<TopicPartitionOffset[]> {
+    this.#assertOpen("read committed offsets");
+    if (partitions.length === 0) return [];
+    const lib = this.#lib;
+    const list = newPartitionList(lib, partitions);
+    try {
+      const errno = await lib.rd_kafka_committed(this.#client.rk, list, Math.floor(timeoutMs));
+      if (errno !== 0) throw kafkaError(lib, errno);
+      return readPartitionList(list).map(({ topic, partition, offset, err }) => {
+        if (err !== 0) throw kafkaError(lib, err);
+        return { topic, partition, offset };
+      });
+    } finally {
+      lib.rd_kafka_topic_partition_list_destroy(list);
+    }
+  }
+
+  /** Stops fetching from these partitions. */
+  pause(partitions: readonly TopicPartition[]): void {
+    this.#assertOpen("pause");
+    if (partitions.length === 0) return;
+    for (const tp of partitions) this.#paused.add(partitionKey(tp.topic, tp.partition));
+    const lib = this.#lib;
+    withPartitionList(lib, partitions, (list) => {
+      const errno = lib.rd_kafka_pause_partitions(this.#client.rk, list);
+      if (errno !== 0) throw kafkaError(lib, errno);
+    });
+  }
+
+  /** Starts fetching from these partitions again. */
+  resume(partitions: readonly TopicPartition[]): void {
+    this.#assertOpen("resume");
+    if (partitions.length === 0) return;
+    const lib = this.#lib;
+    const rewinds: TopicPartitionOffset[] = [];
+    for (const tp of partitions) {
+      const key = partitionKey(tp.topic, tp.partition);
+      this.#paused.delete(key);
+      const rewind = this.#rewind.get(key);
+      if (rewind !== undefined) rewinds.push(rewind);
+      this.#rewind.delete(key);
+    }
+    if (rewinds.length > 0) {
+      // Timeout 0 makes the seek asynchronous; it is queued ahead of the resume.
+      withPartitionList(lib, rewinds, (list) => {
+        const error = takeError(lib, lib.rd_kafka_seek_partitions_async(this.#client.rk, list, 0));
+        if (error !== null) this.#client.reportError(error);
+      });
+    }
+    withPartitionList(lib, partitions, (list) => {
+      const errno = lib.rd_kafka_resume_partitions(this.#client.rk, list);
+      if (errno !== 0) throw kafkaError(lib, errno);
+    });
+  }
+
+  /** Moves the fetch position of an assigned partition. */
+  async seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void> {
+    this.#assertOpen("seek");
+    const lib = this.#lib;
+    this.#rewind.delete(partitionKey(position.topic, position.partition));
+    const list = newPartitionList(lib, [position]);
+    try {
+      const error = takeError(
+        lib,
+        await lib.rd_kafka_seek_partitions(this.#client.rk, list, Math.floor(timeoutMs)),
+      );
+      if (error !== null) throw error;
+      const failed = readPartitionList(list).find((tp) => tp.err !== 0);
+      if (failed !== undefined) throw kafkaError(lib, failed.err);
+    } finally {
+      lib.rd_kafka_topic_partition_list_destroy(list);
+    }
+  }
+
+  /** The partitions currently assigned to this member. */
+  assignment(): TopicPartition[] {
+    return [...this.#assigned.values()].map((tp) => ({ ...tp }));
+  }
+
+  /** Whether the last assignment was lost involuntarily. */
+  assignmentLost(): boolean {
+    if (this.#closed !== null) return false;
+    return this.#lib.rd_kafka_assignment_lost(this.#client.rk) !== 0;
+  }
+
+  /** Revokes through `onRebalance`, leaves the group and frees the client. */
+  close(): Promise<void> {
+    return this.#closed ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true;
+    const lib = this.#lib;
+    const rk = this.#client.rk;
+    try {
+      await this.#consuming?.catch(() => {});
+      await this.#rebalances;
+      const current = this.assignment();
+      if (current.length > 0 && this.#client.fatal === null) {
+        // The last revoke goes through the handler while the partitions are
+        // still ours, so it can commit; only then do we give them up.
+        const protocol = this.#currentProtocol();
+        for (const tp of current) this.#revoking.add(partitionKey(tp.topic, tp.partition));
+        await this.#callHandler({ kind: "revoke", partitions: current, protocol });
+        withPartitionList(lib, current, (list) => this.#unassign(protocol, list, current));
+      }
+      this.#nativeClosing = true;
+      const errno = await lib.rd_kafka_consumer_close(rk);
+      if (errno !== 0 && this.#client.fatal === null) {
+        this.#client.reportError(kafkaError(lib, errno));
+      }
+    } finally {
+      await this.#client.stop();
+      lib.rd_kafka_queue_destroy(this.#queue);
+      await this.#client.destroy();
+      // Only now can no native thread call it any more.
+      this.#callback.close();
+      this.#assigned.clear();
+    }
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#closing) throw new TypeError(`Cannot ${action}: the consumer is closed`);
+  }
+
+  #currentProtocol(): RebalanceProtocol {
+    const name = readCString(this.#lib.rd_kafka_rebalance_protocol(this.#client.rk));
+    if (name === "COOPERATIVE") return "cooperative";
+    if (name === "EAGER") return "eager";
+    return this.rebalanceProtocol;
+  }
+
+  /** The thread-safe rebalance callback; runs on the main thread while a native call waits. */
+  #nativeRebalance(rk: Deno.PointerValue, err: number, list: Deno.PointerValue): void {
+    const lib = this.#lib;
+    const partitions = readPartitionList(list).map(({ topic, partition }) => ({
+      topic,
+      partition,
+    }));
+    const protocol = this.#currentProtocol();
+    try {
+      if (err === ERR._ASSIGN_PARTITIONS) {
+        // Taking partitions at once is what librdkafka waits for; the handler
+        // hears about it afterwards, as the port promises.
+        const error = protocol === "cooperative"
+          ? takeError(lib, lib.rd_kafka_incremental_assign(rk, list))
+          : errorOf(lib, lib.rd_kafka_assign(rk, list));
+        if (error !== null) this.#client.reportError(error);
+        if (protocol === "eager") this.#assigned.clear();
+        for (const tp of partitions) {
+          const key = partitionKey(tp.topic, tp.partition);
+          this.#assigned.set(key, tp);
+          this.#revoking.delete(key);
+          this.#paused.delete(key);
+          this.#rewind.delete(key);
+        }
+        // Cooperative rounds often assign nothing; a change of nothing is no event.
+        if (!this.#nativeClosing && partitions.length > 0) {
+          this.#enqueue(() => this.#callHandler({ kind: "assign", partitions, protocol }));
+        }
+        return;
+      }
+      if (err === ERR._REVOKE_PARTITIONS && !this.#nativeClosing) {
+        for (const tp of partitions) this.#revoking.add(partitionKey(tp.topic, tp.partition));
+        this.#enqueue(async () => {
+          if (partitions.length > 0) {
+            await this.#callHandler({ kind: "revoke", partitions, protocol });
+          }
+          withPartitionList(lib, partitions, (copy) => this.#unassign(protocol, copy, partitions));
+        });
+        return;
+      }
+      // During close, or on a rebalance error: give everything up now, as librdkafka asks.
+      this.#unassign(protocol, err === ERR._REVOKE_PARTITIONS ? list : null, partitions);
+    } catch (error) {
+      this.#client.reportError(asKafkaError(lib, error));
+    }
+  }
+
+  /** Gives partitions up: all of them for eager, only `list` for cooperative. */
+  #unassign(
+    protocol: RebalanceProtocol,
+    list: Deno.PointerValue,
+    partitions: readonly TopicPartition[],
+  ): void {
+    const lib = this.#lib;
+    const rk = this.#client.rk;
+    const error = protocol === "cooperative" && list !== null
+      ? takeError(lib, lib.rd_kafka_incremental_unassign(rk, list))
+      : errorOf(lib, lib.rd_kafka_assign(rk, null));
+    if (protocol === "eager" || list === null) {
+      this.#assigned.clear();
+      this.#revoking.clear();
+      this.#paused.clear();
+      this.#rewind.clear();
+    } else {
+      for (const tp of partitions) {
+        const key = partitionKey(tp.topic, tp.partition);
+        this.#assigned.delete(key);
+        this.#revoking.delete(key);
+        this.#paused.delete(key);
+        this.#rewind.delete(key);
+      }
+    }
+    if (error !== null && error.errno !== ERR._STATE) this.#client.reportError(error);
+  }
+
+  #enqueue(step: () => Promise<void>): void {
+    this.#rebalances = this.#rebalances.then(step).catch((error) =>
+      this.#client.reportError(asKafkaError(this.#lib, error))
+    );
+  }
+
+  async #callHandler(event: RebalanceEvent): Promise<void> {
+    if (this.#onRebalance === undefined) return;
+    try {
+      await this.#onRebalance(event);
+    } catch (error) {
+      this.#client.reportError(
+        kafkaError(
+          this.#lib,
+          ERR._FAIL,
+          `onRebalance failed on ${event.kind}: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        ),
+      );
+    }
+  }
+}
+
+function copyBytes(pointer: Deno.PointerValue, length: number): Uint8Array | null {
+  if (pointer === null) return null;
+  const bytes = new Uint8Array(length);
+  if (length > 0) Deno.UnsafePointerView.copyInto(pointer, bytes);
+  return bytes;
+}
+
+function errorOf(lib: Librdkafka, errno: number): KafkaError | null {
+  return errno === 0 ? null : kafkaError(lib, errno);
+}
+
+function asKafkaError(lib: Librdkafka, error: unknown): KafkaError {
+  return error instanceof KafkaError
+    ? error
+    : kafkaError(lib, ERR._FAIL, messageOf(error), { cause: error });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function protocolOf(config: Record<string, string>): RebalanceProtocol {
+  if ((config["group.protocol"] ?? "").toLowerCase() === "consumer") return "cooperative";
+  const strategy = config["partition.assignment.strategy"] ?? "";
+  return /cooperative/i.test(strategy) ? "cooperative" : "eager";
+}

@@ -1,0 +1,257 @@
+/**
+ * The FFI producer: `rd_kafka_produceva` with copied payloads, delivery
+ * reports read from `RD_KAFKA_EVENT_DR` events on the main queue and matched
+ * to their promise by a per-message opaque id.
+ *
+ * @module
+ */
+
+import { KafkaError } from "../../errors.ts";
+import type {
+  DeliveryReport,
+  ProduceRecord,
+  ProducerOptions,
+  ProducerTransport,
+} from "../transport.ts";
+import { ERR, EVENT, type Librdkafka, MSG_F_COPY, RD_KAFKA_PRODUCER, VTYPE } from "./symbols.ts";
+import { NativeClient } from "./_client.ts";
+import { kafkaError, takeError } from "./_errors.ts";
+import { address, cstr, readCString } from "./_memory.ts";
+
+/** `sizeof(rd_kafka_vu_t)`: an enum padded to 8, then a 64-byte union. */
+const VU_SIZE = 72;
+/** Gives empty (not null) values and keys a non-NULL address; librdkafka copies 0 bytes. */
+const EMPTY = new Uint8Array(1);
+
+interface Pending {
+  resolve: (report: DeliveryReport) => void;
+  reject: (error: KafkaError) => void;
+}
+
+/** A producer over librdkafka's C API. */
+export class FfiProducer implements ProducerTransport {
+  readonly #lib: Librdkafka;
+  readonly #client: NativeClient;
+  readonly #pending = new Map<number, Pending>();
+  readonly #topicNames = new Map<string, Uint8Array<ArrayBuffer>>();
+  readonly #rktNames = new Map<bigint, string>();
+  #drArray = new BigUint64Array(0);
+  #nextId = 1;
+  #idle: (() => void) | null = null;
+  #closing = false;
+  #closed: Promise<void> | null = null;
+
+  /** Creates the producer; throws a `ConfigError` for a refused property. */
+  constructor(lib: Librdkafka, options: ProducerOptions) {
+    this.#lib = lib;
+    this.#client = new NativeClient(lib, {
+      type: RD_KAFKA_PRODUCER,
+      kind: "producer",
+      config: options.config,
+      forced: { "log.queue": "true" },
+      events: EVENT.DR | EVENT.ERROR | EVENT.STATS | EVENT.LOG,
+      listeners: options,
+    });
+    this.#client.on(EVENT.DR, (event) => this.#deliveryReports(event));
+    this.#client.start();
+  }
+
+  /** Queues a message; resolves with its delivery report. */
+  produce(record: ProduceRecord): Promise<DeliveryReport> {
+    if (this.#closing) {
+      return Promise.reject(new TypeError("Cannot produce: the producer is closed"));
+    }
+    if (typeof record.topic !== "string" || record.topic.length === 0) {
+      return Promise.reject(
+        new TypeError(`Cannot produce: 'topic' must be a non-empty string, got ${record.topic}`),
+      );
+    }
+    const lib = this.#lib;
+    const headers = record.headers ?? [];
+    // rd_kafka_produceva takes a count and refuses an END entry.
+    const count = 4 + (record.key != null ? 1 : 0) + (record.partition !== undefined ? 1 : 0) +
+      (record.timestamp !== undefined ? 1 : 0) + headers.length;
+    const vus = new Uint8Array(VU_SIZE * count);
+    const view = new DataView(vus.buffer);
+    // Keeps every buffer whose address goes into `vus` alive until produceva returns.
+    const keepAlive: Uint8Array[] = [];
+    let at = 0;
+    const entry = (vtype: number) => {
+      view.setInt32(at, vtype, true);
+      const union = at + 8;
+      at += VU_SIZE;
+      return union;
+    };
+    const pointer = (offset: number, bytes: Uint8Array | null) => {
+      if (bytes === null) return view.setBigUint64(offset, 0n, true);
+      const target = bytes.length === 0 ? EMPTY : bytes;
+      keepAlive.push(target);
+      view.setBigUint64(offset, address(Deno.UnsafePointer.of(target)), true);
+    };
+
+    pointer(entry(VTYPE.TOPIC), this.#topicName(record.topic));
+    let u = entry(VTYPE.VALUE);
+    pointer(u, record.value ?? null);
+    view.setBigUint64(u + 8, BigInt(record.value?.length ?? 0), true);
+    if (record.key != null) {
+      u = entry(VTYPE.KEY);
+      pointer(u, record.key);
+      view.setBigUint64(u + 8, BigInt(record.key.length), true);
+    }
+    if (record.partition !== undefined) {
+      view.setInt32(entry(VTYPE.PARTITION), record.partition, true);
+    }
+    if (record.timestamp !== undefined) {
+      view.setBigInt64(entry(VTYPE.TIMESTAMP), BigInt(Math.trunc(record.timestamp)), true);
+    }
+    for (const header of headers) {
+      u = entry(VTYPE.HEADER);
+      pointer(u, cstr(header.key));
+      pointer(u + 8, header.value);
+      view.setBigInt64(u + 16, BigInt(header.value?.length ?? 0), true);
+    }
+    const id = this.#nextId++;
+    view.setBigUint64(entry(VTYPE.OPAQUE), BigInt(id), true);
+    view.setInt32(entry(VTYPE.MSGFLAGS), MSG_F_COPY, true);
+
+    const error = takeError(lib, lib.rd_kafka_produceva(this.#client.rk, vus, BigInt(count)));
+    keepAlive.length = 0;
+    if (error !== null) return Promise.reject(error);
+    return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+  }
+
+  #topicName(topic: string): Uint8Array<ArrayBuffer> {
+    let name = this.#topicNames.get(topic);
+    if (name === undefined) this.#topicNames.set(topic, name = cstr(topic));
+    return name;
+  }
+
+  #deliveryReports(event: Deno.PointerValue): void {
+    const lib = this.#lib;
+    const count = Number(lib.rd_kafka_event_message_count(event));
+    if (this.#drArray.length < count) this.#drArray = new BigUint64Array(count);
+    const n = Number(lib.rd_kafka_event_message_array(event, this.#drArray, BigInt(count)));
+    for (let i = 0; i < n; i++) {
+      const message = Deno.UnsafePointer.create(this.#drArray[i] ?? 0n);
+      if (message === null) continue;
+      const view = new Deno.UnsafePointerView(message);
+      const id = Number(view.getBigUint64(64));
+      const pending = this.#pending.get(id);
+      if (pending === undefined) continue;
+      this.#pending.delete(id);
+      const err = view.getInt32(0);
+      const topic = this.#rktName(view.getPointer(8));
+      const partition = view.getInt32(16);
+      if (err === 0) {
+        pending.resolve({ topic, partition, offset: Number(view.getBigInt64(56)) });
+      } else {
+        const text = lib.rd_kafka_message_produce_errstr === null
+          ? null
+          : readCString(lib.rd_kafka_message_produce_errstr(message));
+        pending.reject(kafkaError(lib, err, text));
+      }
+    }
+    if (this.#pending.size === 0) this.#idle?.();
+  }
+
+  #rktName(rkt: Deno.PointerValue): string {
+    const id = address(rkt);
+    let name = this.#rktNames.get(id);
+    if (name === undefined) {
+      name = readCString(this.#lib.rd_kafka_topic_name(rkt)) ?? "";
+      this.#rktNames.set(id, name);
+    }
+    return name;
+  }
+
+  /** Number of partitions of `topic`, from the cluster's metadata. */
+  async partitionCount(topic: string, timeoutMs: number): Promise<number> {
+    // A topic created a moment ago may still lack a leader: retry while that passes.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.#partitionCount(topic, Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        if (!(error instanceof KafkaError) || !error.retriable || Date.now() + 100 > deadline) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  async #partitionCount(topic: string, timeoutMs: number): Promise<number> {
+    if (this.#closing) throw new TypeError("Cannot read metadata: the producer is closed");
+    const lib = this.#lib;
+    const rk = this.#client.rk;
+    const rkt = lib.rd_kafka_topic_new(rk, cstr(topic), null);
+    if (rkt === null) throw kafkaError(lib, ERR._INVALID_ARG, `Invalid topic name "${topic}"`);
+    const out = new BigUint64Array(1);
+    try {
+      const errno = await lib.rd_kafka_metadata(rk, 0, rkt, out, Math.floor(timeoutMs));
+      if (errno !== 0) throw kafkaError(lib, errno);
+      const metadata = Deno.UnsafePointer.create(out[0] ?? 0n);
+      if (metadata === null) throw kafkaError(lib, ERR._FAIL, "No metadata returned");
+      try {
+        // rd_kafka_metadata_t: topic_cnt @16, topics @24; each topic 32 bytes.
+        const view = new Deno.UnsafePointerView(metadata);
+        const topics = view.getPointer(24);
+        const topicCount = view.getInt32(16);
+        if (topics === null || topicCount < 1) {
+          throw kafkaError(lib, ERR.UNKNOWN_TOPIC_OR_PART);
+        }
+        const first = new Deno.UnsafePointerView(topics);
+        const err = first.getInt32(24);
+        if (err !== 0) throw kafkaError(lib, err);
+        return first.getInt32(8);
+      } finally {
+        lib.rd_kafka_metadata_destroy(metadata);
+      }
+    } finally {
+      lib.rd_kafka_topic_destroy(rkt);
+    }
+  }
+
+  /** Waits until every queued message was delivered or failed. */
+  async flush(timeoutMs: number): Promise<void> {
+    const lib = this.#lib;
+    const deadline = Date.now() + timeoutMs;
+    const errno = await lib.rd_kafka_flush(this.#client.rk, Math.max(0, Math.floor(timeoutMs)));
+    if (errno !== 0) throw kafkaError(lib, errno);
+    // librdkafka is done once the poll loop took the last report off the queue;
+    // wait until the loop also settled its promises.
+    if (this.#pending.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#idle = resolve;
+        timer = setTimeout(
+          () => reject(kafkaError(lib, ERR._TIMED_OUT, "Timed out waiting for delivery reports")),
+          Math.max(0, deadline - Date.now()),
+        );
+      });
+    } finally {
+      this.#idle = null;
+      clearTimeout(timer);
+    }
+  }
+
+  /** Flushes (up to `timeoutMs`), then frees the client. Idempotent. */
+  close(timeoutMs = 30_000): Promise<void> {
+    return this.#closed ??= this.#close(timeoutMs);
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    try {
+      await this.flush(timeoutMs);
+    } catch (error) {
+      this.#client.reportError(error as KafkaError);
+    } finally {
+      this.#closing = true;
+      await this.#client.destroy();
+      const lost = kafkaError(this.#lib, ERR._DESTROY, "The producer closed before delivery");
+      for (const pending of this.#pending.values()) pending.reject(lost);
+      this.#pending.clear();
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * How the FFI adapter finds librdkafka, and how clearly it says so when it
+ * cannot: missing files, files that are not librdkafka, too-old versions.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { LibraryNotFoundError } from "../../src/errors.ts";
+import { candidatePaths, loadLibrdkafka } from "../../src/kafka/ffi/library.ts";
+import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
+
+const DEBIAN_LIB = "/usr/lib/x86_64-linux-gnu/librdkafka.so.1";
+const hasDebianLib = exists(DEBIAN_LIB);
+const hasGcc = await commandWorks("gcc", ["--version"]);
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function commandWorks(command: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+function withEnv<T>(name: string, value: string | undefined, fn: () => T): T {
+  const before = Deno.env.get(name);
+  if (value === undefined) Deno.env.delete(name);
+  else Deno.env.set(name, value);
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) Deno.env.delete(name);
+    else Deno.env.set(name, before);
+  }
+}
+
+function assertNotFound(fn: () => unknown): LibraryNotFoundError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof LibraryNotFoundError, `expected LibraryNotFoundError, got ${caught}`);
+  assert.equal(caught.code, "LIBRDKAFKA_NOT_FOUND");
+  assert.match(caught.message, /deno install --allow-scripts=npm:node-rdkafka/);
+  assert.match(caught.message, /apt-get install librdkafka1/);
+  assert.match(caught.message, /brew install librdkafka/);
+  assert.match(caught.message, /RACECAR_LIBRDKAFKA_PATH/);
+  return caught;
+}
+
+Deno.test("loadLibrdkafka() names the missing path and how to install when nothing loads", () => {
+  const error = assertNotFound(() =>
+    loadLibrdkafka({ libraryPath: "/nowhere/librdkafka.so.1", fallbacks: false })
+  );
+  assert.equal(error.tried.length, 1);
+  assert.match(error.message, /\/nowhere\/librdkafka\.so\.1 \(libraryPath option\): no such file/);
+});
+
+Deno.test("createFfiTransport() throws LibraryNotFoundError for a bad path without fallbacks", () => {
+  assertNotFound(() => createFfiTransport({ libraryPath: "/nowhere/x.so", fallbacks: false }));
+});
+
+Deno.test("loadLibrdkafka() explains that a file is not a shared library", () => {
+  const path = Deno.makeTempFileSync({ suffix: ".so" });
+  try {
+    Deno.writeTextFileSync(path, "this is not a library\n");
+    const error = assertNotFound(() => loadLibrdkafka({ libraryPath: path, fallbacks: false }));
+    assert.match(error.message, /not a shared library/);
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test({
+  name: "loadLibrdkafka() explains that a shared library is not librdkafka",
+  ignore: !exists("/usr/lib/x86_64-linux-gnu/libc.so.6"),
+  fn() {
+    const error = assertNotFound(() =>
+      loadLibrdkafka({ libraryPath: "/usr/lib/x86_64-linux-gnu/libc.so.6", fallbacks: false })
+    );
+    assert.match(error.message, /libc\.so\.6 \(libraryPath option\): not librdkafka/);
+  },
+});
+
+Deno.test({
+  name: "loadLibrdkafka() refuses a librdkafka older than 2.0",
+  ignore: !hasGcc,
+  async fn() {
+    // A stand-in exporting just the version functions of a 1.9.2 build.
+    const dir = Deno.makeTempDirSync();
+    try {
+      Deno.writeTextFileSync(
+        `${dir}/old.c`,
+        "int rd_kafka_version(void) { return 0x010902ff; }\n" +
+          'const char *rd_kafka_version_str(void) { return "1.9.2"; }\n',
+      );
+      const built = await new Deno.Command("gcc", {
+        args: ["-shared", "-fPIC", "-o", `${dir}/librdkafka.so.1`, `${dir}/old.c`],
+      }).output();
+      assert.ok(built.success, new TextDecoder().decode(built.stderr));
+      const error = assertNotFound(() =>
+        loadLibrdkafka({ libraryPath: `${dir}/librdkafka.so.1`, fallbacks: false })
+      );
+      assert.match(error.message, /librdkafka 1\.9\.2 is too old: Racecar needs 2\.0\.0 or newer/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("candidatePaths() tries the option, the env, node-rdkafka builds upwards, then the system", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const npm = `${root}/node_modules/node-rdkafka/build/deps`;
+    const deno =
+      `${root}/node_modules/.deno/node-rdkafka@3.6.1/node_modules/node-rdkafka/build/deps`;
+    Deno.mkdirSync(npm, { recursive: true });
+    Deno.mkdirSync(deno, { recursive: true });
+    Deno.writeTextFileSync(`${npm}/librdkafka.so.1`, "");
+    Deno.writeTextFileSync(`${deno}/librdkafka.so.1`, "");
+    Deno.mkdirSync(`${root}/app/src`, { recursive: true });
+    const { candidates } = withEnv(
+      "RACECAR_LIBRDKAFKA_PATH",
+      "/from/env.so",
+      () => candidatePaths({ libraryPath: "/from/option.so", cwd: `${root}/app/src` }),
+    );
+    const paths = candidates.map((c) => c.path);
+    assert.deepEqual(paths.slice(0, 4), [
+      "/from/option.so",
+      "/from/env.so",
+      `${npm}/librdkafka.so.1`,
+      `${deno}/librdkafka.so.1`,
+    ]);
+    if (Deno.build.os === "linux") {
+      assert.deepEqual(paths.slice(4), ["librdkafka.so.1", "librdkafka.so"]);
+    }
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "loadLibrdkafka() falls back past a bad env path and a broken build to the system library",
+  ignore: !hasDebianLib,
+  fn() {
+    const root = Deno.makeTempDirSync();
+    try {
+      const deps = `${root}/node_modules/node-rdkafka/build/deps`;
+      Deno.mkdirSync(deps, { recursive: true });
+      Deno.writeTextFileSync(`${deps}/librdkafka.so.1`, "broken build");
+      // Nothing here loads, so the system library is what remains.
+      const lib = withEnv(
+        "RACECAR_LIBRDKAFKA_PATH",
+        "/nowhere/librdkafka.so.1",
+        () => loadLibrdkafka({ cwd: root }),
+      );
+      try {
+        assert.equal(lib.path, "librdkafka.so.1");
+        assert.ok(lib.versionNumber >= 0x02000000);
+      } finally {
+        lib.close();
+      }
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "createFfiTransport() reports the version, builtin features and optional symbols",
+  ignore: !hasDebianLib,
+  fn() {
+    const old = createFfiTransport({ libraryPath: DEBIAN_LIB, fallbacks: false });
+    assert.equal(old.name, "deno-ffi");
+    assert.match(old.librdkafkaVersion, /^2\.\d+\.\d+/);
+    assert.ok(old.features.versionNumber >= 0x02000000);
+    assert.ok(old.features.builtin.includes("ssl"), old.features.builtin.join(","));
+    assert.equal(old.features.libraryPath, DEBIAN_LIB);
+
+    // Whatever the default search finds (node-rdkafka's build here) is 2.0 or newer too.
+    const found = createFfiTransport();
+    assert.ok(found.features.versionNumber >= 0x02000000);
+    if (found.features.versionNumber >= 0x02030000) {
+      assert.ok(found.features.optionalSymbols.includes("rd_kafka_message_produce_errstr"));
+    }
+    if (old.features.versionNumber < 0x02010000) {
+      assert.deepEqual(old.features.optionalSymbols, []);
+    }
+  },
+});

@@ -1,0 +1,485 @@
+/**
+ * Behaviour every Kafka transport adapter must show against a real broker.
+ *
+ * Runtime-neutral: no `Deno.*` or `process.*`, only the port and
+ * `node:assert/strict`, so the Deno FFI adapter and the node-rdkafka adapter
+ * run the very same checks. Every wait is a poll loop with a deadline.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { ConfigError, KafkaError } from "../../src/errors.ts";
+import type {
+  ConsumerOptions,
+  ConsumerTransport,
+  RawMessage,
+  RebalanceEvent,
+  TopicPartition,
+} from "../../src/kafka/transport.ts";
+import type { Scenario, SuiteContext } from "./_suite.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+function text(value: Uint8Array | null): string | null {
+  return value === null ? null : decoder.decode(value);
+}
+
+/** Creates a topic for the scenario and deletes it afterwards. */
+async function newTopic(ctx: SuiteContext, partitions: number): Promise<string> {
+  const topic = ctx.uniqueName("racecar-transport");
+  const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+  ctx.defer(async () => {
+    await admin.deleteTopics([topic], 10_000).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics([{ name: topic, partitions, replicationFactor: 1 }], 10_000);
+  return topic;
+}
+
+/** Produces `count` messages (`m0`, `m1`, ...) round-robin over `partitions` and waits for all. */
+async function produceMessages(
+  ctx: SuiteContext,
+  topic: string,
+  count: number,
+  partitions = 1,
+  from = 0,
+): Promise<void> {
+  const producer = ctx.transport.createProducer({
+    config: { "bootstrap.servers": ctx.brokers, "linger.ms": "5" },
+  });
+  try {
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        producer.produce({
+          topic,
+          partition: (from + i) % partitions,
+          key: bytes(`k${from + i}`),
+          value: bytes(`m${from + i}`),
+        })),
+    );
+  } finally {
+    await producer.close(10_000);
+  }
+}
+
+function consumerConfig(
+  ctx: SuiteContext,
+  group: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    "bootstrap.servers": ctx.brokers,
+    "group.id": group,
+    "auto.offset.reset": "earliest",
+    "session.timeout.ms": "10000",
+    "heartbeat.interval.ms": "500",
+    ...extra,
+  };
+}
+
+function newConsumer(ctx: SuiteContext, options: ConsumerOptions): ConsumerTransport {
+  const consumer = ctx.transport.createConsumer(options);
+  ctx.defer(() => consumer.close());
+  return consumer;
+}
+
+/** Consumes until `done(all)` holds, failing after `timeoutMs`. */
+async function consumeUntil(
+  consumer: ConsumerTransport,
+  done: (all: RawMessage[]) => boolean,
+  options: { timeoutMs?: number; max?: number; onBatch?: (batch: RawMessage[]) => void } = {},
+): Promise<RawMessage[]> {
+  const all: RawMessage[] = [];
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!done(all)) {
+    if (Date.now() > deadline) {
+      assert.fail(`Condition not met in time; consumed ${all.length} messages`);
+    }
+    const batch = await consumer.consume(options.max ?? 100, 200);
+    options.onBatch?.(batch);
+    all.push(...batch);
+  }
+  return all;
+}
+
+/** Keeps several consumers polling (so they serve rebalances) until `done()` holds. */
+async function pumpUntil(
+  consumers: readonly ConsumerTransport[],
+  done: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let finished = false;
+  await Promise.all(consumers.map(async (consumer) => {
+    while (!finished) {
+      if (done()) finished = true;
+      else if (Date.now() > deadline) {
+        finished = true;
+        assert.fail(`Timed out waiting until ${what}`);
+      } else await consumer.consume(100, 100);
+    }
+  }));
+}
+
+function sorted(partitions: readonly TopicPartition[]): number[] {
+  return partitions.map((tp) => tp.partition).sort((a, b) => a - b);
+}
+
+function nextOffsets(messages: readonly RawMessage[]) {
+  const last = new Map<number, RawMessage>();
+  for (const message of messages) last.set(message.partition, message);
+  return [...last.values()].map((m) => ({
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset + 1,
+  }));
+}
+
+/** The scenarios, in the order they run. */
+export const transportScenarios: Scenario[] = [
+  {
+    name: "produce() and consume() round-trip key, null value, repeated headers and timestamp",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers },
+      });
+      ctx.defer(() => producer.close());
+      const timestamp = Date.UTC(2024, 0, 2, 3, 4, 5);
+      const first = await producer.produce({
+        topic,
+        key: bytes("order-1"),
+        value: null,
+        headers: [
+          { key: "trace", value: bytes("a") },
+          { key: "trace", value: bytes("b") },
+          { key: "empty", value: null },
+        ],
+        timestamp,
+      });
+      assert.equal(first.topic, topic);
+      assert.equal(first.partition, 0);
+      assert.equal(first.offset, 0);
+      const second = await producer.produce({ topic, value: bytes("hello"), key: null });
+      assert.equal(second.offset, 1);
+
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      const [a, b] = await consumeUntil(consumer, (all) => all.length >= 2);
+      assert.ok(a && b);
+      assert.equal(a.topic, topic);
+      assert.equal(a.offset, 0);
+      assert.equal(text(a.key), "order-1");
+      assert.equal(a.value, null);
+      assert.deepEqual(
+        a.headers.map((h) => [h.key, text(h.value)]),
+        [["trace", "a"], ["trace", "b"], ["empty", null]],
+      );
+      assert.equal(a.timestamp, timestamp);
+      assert.equal(a.timestampType, "create");
+      assert.equal(b.offset, 1);
+      assert.equal(b.key, null);
+      assert.equal(text(b.value), "hello");
+      assert.deepEqual(b.headers, []);
+      assert.equal(typeof b.timestamp, "number");
+    },
+  },
+  {
+    name: "consume() returns at most max messages, in offset order per partition",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 2);
+      await produceMessages(ctx, topic, 60, 2);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      const sizes: number[] = [];
+      const all = await consumeUntil(consumer, (all) => all.length >= 60, {
+        max: 7,
+        onBatch: (batch) => sizes.push(batch.length),
+      });
+      assert.equal(all.length, 60);
+      assert.ok(sizes.every((size) => size <= 7), `batch sizes ${sizes}`);
+      for (const partition of [0, 1]) {
+        const offsets = all.filter((m) => m.partition === partition).map((m) => m.offset);
+        assert.deepEqual(offsets, Array.from({ length: 30 }, (_, i) => i));
+      }
+    },
+  },
+  {
+    name: "storeOffsets() and commit({ sync: true }) persist offsets that committed() reads back",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 2);
+      await produceMessages(ctx, topic, 10, 2);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      const partitions = [{ topic, partition: 0 }, { topic, partition: 1 }];
+      const all = await consumeUntil(consumer, (all) => all.length >= 10);
+      // Nothing stored yet: committing is a quiet no-op.
+      await consumer.commit(null, { sync: true });
+      assert.deepEqual(
+        (await consumer.committed(partitions, 10_000)).map((o) => o.offset),
+        [-1001, -1001],
+      );
+      consumer.storeOffsets(nextOffsets(all.filter((m) => m.offset < 3)));
+      await consumer.commit(null, { sync: true });
+      assert.deepEqual(
+        (await consumer.committed(partitions, 10_000)).map((o) => o.offset),
+        [3, 3],
+      );
+      // Explicit offsets bypass the store.
+      await consumer.commit([{ topic, partition: 1, offset: 5 }], { sync: true });
+      assert.deepEqual(
+        (await consumer.committed(partitions, 10_000)).map((o) => o.offset),
+        [3, 5],
+      );
+      // Offsets of partitions this member does not own are ignored.
+      consumer.storeOffsets([{ topic, partition: 7, offset: 1 }]);
+    },
+  },
+  {
+    name: "a new consumer in the same group resumes after the committed offset",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      await produceMessages(ctx, topic, 10);
+      const group = ctx.uniqueName("g");
+      const first = ctx.transport.createConsumer({ config: consumerConfig(ctx, group) });
+      first.subscribe([topic]);
+      const seen = await consumeUntil(first, (all) => all.length >= 10);
+      first.storeOffsets(nextOffsets(seen.filter((m) => m.offset <= 5)));
+      await first.commit(null, { sync: true });
+      await first.close();
+
+      const second = newConsumer(ctx, { config: consumerConfig(ctx, group) });
+      second.subscribe([topic]);
+      const rest = await consumeUntil(second, (all) => all.length >= 4);
+      assert.deepEqual(rest.map((m) => m.offset), [6, 7, 8, 9]);
+      assert.equal(text(rest[0]?.value ?? null), "m6");
+    },
+  },
+  {
+    name: "pause() stops delivery and resume() restarts it",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      await produceMessages(ctx, topic, 5);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      await consumeUntil(consumer, (all) => all.length >= 5);
+      const partition = [{ topic, partition: 0 }];
+      consumer.pause(partition);
+      await produceMessages(ctx, topic, 5, 1, 5);
+      // A bounded window in which nothing may arrive.
+      const whilePaused: RawMessage[] = [];
+      const until = Date.now() + 1_500;
+      while (Date.now() < until) whilePaused.push(...await consumer.consume(100, 100));
+      assert.deepEqual(whilePaused.map((m) => m.offset), []);
+      consumer.resume(partition);
+      const after = await consumeUntil(consumer, (all) => all.length >= 5);
+      assert.deepEqual(after.map((m) => m.offset), [5, 6, 7, 8, 9]);
+    },
+  },
+  {
+    name: "seek() re-delivers from an earlier offset",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      await produceMessages(ctx, topic, 8);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      await consumeUntil(consumer, (all) => all.length >= 8);
+      await consumer.seek({ topic, partition: 0, offset: 3 }, 10_000);
+      const again = await consumeUntil(consumer, (all) => all.length >= 5);
+      assert.deepEqual(again.map((m) => m.offset), [3, 4, 5, 6, 7]);
+      assert.equal(text(again[0]?.value ?? null), "m3");
+    },
+  },
+  {
+    name: "onRebalance() revoke runs before unassign and can commit (eager range)",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 4);
+      await produceMessages(ctx, topic, 40, 4);
+      const group = ctx.uniqueName("g");
+      const events: RebalanceEvent[] = [];
+      const heldAtRevoke: number[][] = [];
+      let consumed: RawMessage[] = [];
+      const config = consumerConfig(ctx, group, { "partition.assignment.strategy": "range" });
+      const a: ConsumerTransport = newConsumer(ctx, {
+        config,
+        onRebalance: async (event) => {
+          events.push(event);
+          if (event.kind === "revoke") {
+            heldAtRevoke.push(sorted(a.assignment()));
+            a.storeOffsets(nextOffsets(consumed));
+            await a.commit(null, { sync: true });
+          }
+        },
+      });
+      assert.equal(a.rebalanceProtocol, "eager");
+      a.subscribe([topic]);
+      consumed = await consumeUntil(a, (all) => all.length >= 40, { timeoutMs: 45_000 });
+      assert.deepEqual(sorted(a.assignment()), [0, 1, 2, 3]);
+
+      const b = newConsumer(ctx, { config });
+      b.subscribe([topic]);
+      await pumpUntil(
+        [a, b],
+        () => a.assignment().length === 2 && b.assignment().length === 2,
+        45_000,
+        "both members own two partitions",
+      );
+      const kinds = events.filter((e) => e.partitions.length > 0).map((e) =>
+        `${e.kind}:${e.partitions.length}`
+      );
+      assert.deepEqual(kinds.slice(0, 3), ["assign:4", "revoke:4", "assign:2"]);
+      assert.ok(events.every((e) => e.protocol === "eager"));
+      // The handler saw the partitions still assigned, and its commit landed.
+      assert.deepEqual(heldAtRevoke[0], [0, 1, 2, 3]);
+      const committed = await b.committed(
+        [0, 1, 2, 3].map((partition) => ({ topic, partition })),
+        10_000,
+      );
+      assert.deepEqual(committed.map((o) => o.offset), [10, 10, 10, 10]);
+    },
+  },
+  {
+    name: "onRebalance() with cooperative-sticky revokes only the partitions that move",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 4);
+      const group = ctx.uniqueName("g");
+      const config = consumerConfig(ctx, group, {
+        "partition.assignment.strategy": "cooperative-sticky",
+      });
+      const eventsA: RebalanceEvent[] = [];
+      const eventsB: RebalanceEvent[] = [];
+      const a = newConsumer(ctx, { config, onRebalance: (e) => void eventsA.push(e) });
+      assert.equal(a.rebalanceProtocol, "cooperative");
+      a.subscribe([topic]);
+      await pumpUntil([a], () => a.assignment().length === 4, 45_000, "A owns all partitions");
+
+      const b = newConsumer(ctx, { config, onRebalance: (e) => void eventsB.push(e) });
+      b.subscribe([topic]);
+      await pumpUntil(
+        [a, b],
+        () => a.assignment().length === 2 && b.assignment().length === 2,
+        45_000,
+        "both members own two partitions",
+      );
+      assert.ok(eventsA.every((e) => e.protocol === "cooperative"));
+      const revokes = eventsA.filter((e) => e.kind === "revoke" && e.partitions.length > 0);
+      assert.equal(revokes.length, 1, JSON.stringify(eventsA));
+      const moved = sorted(revokes[0]?.partitions ?? []);
+      assert.equal(moved.length, 2);
+      assert.deepEqual(sorted(b.assignment()), moved);
+      const all = [...sorted(a.assignment()), ...moved].sort((x, y) => x - y);
+      assert.deepEqual(all, [0, 1, 2, 3]);
+      // Adapters may or may not report the empty rounds cooperative rebalancing goes through.
+      assert.deepEqual(
+        eventsB.filter((e) => e.partitions.length > 0).map((e) =>
+          `${e.kind}:${e.partitions.length}`
+        ),
+        ["assign:2"],
+      );
+    },
+  },
+  {
+    name: "createTopics() is idempotent and deleteTopics() ignores unknown topics",
+    async fn(ctx) {
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(() => admin.close());
+      const topic = ctx.uniqueName("racecar-admin");
+      await admin.createTopics([{
+        name: topic,
+        partitions: 3,
+        config: { "retention.ms": "60000" },
+      }], 10_000);
+      await admin.createTopics([{ name: topic, partitions: 3 }], 10_000);
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers },
+      });
+      ctx.defer(() => producer.close());
+      // Metadata catches up with a new topic eventually, not at once.
+      let count = 0;
+      const deadline = Date.now() + 15_000;
+      while (count !== 3 && Date.now() < deadline) {
+        count = await producer.partitionCount(topic, 5_000).catch(() => 0);
+        if (count !== 3) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(count, 3);
+      await admin.deleteTopics([topic], 10_000);
+      await admin.deleteTopics([ctx.uniqueName("racecar-never-created")], 10_000);
+    },
+  },
+  {
+    name: "createConsumer() and createProducer() throw a ConfigError naming an unknown property",
+    fn(ctx) {
+      for (
+        const create of [
+          () => ctx.transport.createConsumer({ config: { "group.id": "x", "foo.bar": "1" } }),
+          () => ctx.transport.createProducer({ config: { "foo.bar": "1" } }),
+        ]
+      ) {
+        assert.throws(create, (error: unknown) => {
+          assert.ok(error instanceof ConfigError, String(error));
+          assert.match(error.message, /"foo\.bar"/);
+          assert.equal(error.key, "foo.bar");
+          return true;
+        });
+      }
+      return Promise.resolve();
+    },
+  },
+  {
+    name: "produce() rejects a message larger than message.max.bytes with ERR_MSG_SIZE_TOO_LARGE",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers, "message.max.bytes": "10000" },
+      });
+      ctx.defer(() => producer.close());
+      await assert.rejects(
+        producer.produce({ topic, value: new Uint8Array(20_000) }),
+        (error: unknown) => {
+          assert.ok(error instanceof KafkaError, String(error));
+          assert.equal(error.code, "ERR_MSG_SIZE_TOO_LARGE");
+          assert.equal(error.errno, 10);
+          assert.equal(error.retriable, false);
+          return true;
+        },
+      );
+      // The producer is still usable.
+      const report = await producer.produce({ topic, value: new Uint8Array(100) });
+      assert.equal(report.offset, 0);
+    },
+  },
+  {
+    name: "close() is idempotent for consumers, producers and admin clients",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      await produceMessages(ctx, topic, 1);
+      const consumer = ctx.transport.createConsumer({
+        config: consumerConfig(ctx, ctx.uniqueName("g")),
+      });
+      consumer.subscribe([topic]);
+      await consumeUntil(consumer, (all) => all.length >= 1);
+      await Promise.all([consumer.close(), consumer.close()]);
+      await consumer.close();
+      assert.deepEqual(consumer.assignment(), []);
+      await assert.rejects(consumer.consume(1, 10));
+
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers },
+      });
+      await Promise.all([producer.close(), producer.close()]);
+      await producer.close();
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      await admin.close();
+      await admin.close();
+    },
+  },
+];
