@@ -14,7 +14,7 @@
  *     this.subscribesTo("orders");
  *   }
  *
- *   async process(message: Message) {
+ *   override async process(message: Message) {
  *     const order = message.json<{ id: string }>();
  *     this.produce(JSON.stringify({ id: order.id }), { topic: "invoices", key: order.id });
  *   }

@@ -77,7 +77,7 @@ export function withDeliveryScope<T>(work: () => Promise<T>): Promise<T> {
  *     this.subscribesTo("greetings");
  *   }
  *
- *   process(message: Message) {
+ *   override process(message: Message) {
  *     console.log(`Hello, ${message.text()}!`);
  *   }
  * }
