@@ -17,6 +17,7 @@ export const isDeno: boolean = typeof g.Deno?.version?.deno === "string";
 // deno-lint-ignore no-explicit-any
 const nodeProcess: any = isDeno ? undefined : g.process;
 const nodeOs = isDeno ? undefined : await import("node:os");
+const nodeFs = isDeno ? undefined : await import("node:fs");
 
 /** The runtime's name and version, e.g. `Deno 2.9.6` or `Node.js v20.20.2`. */
 export function runtimeDescription(): string {
@@ -188,4 +189,50 @@ export function isNotFound(error: unknown): boolean {
 /** A directory for temporary files. */
 export function tempDir(): string {
   return getEnv("TMPDIR") ?? getEnv("TMP") ?? getEnv("TEMP") ?? "/tmp";
+}
+
+/** Appends text to a file synchronously, creating it (used by the log file sink). */
+export function appendTextFileSync(path: string, text: string): void {
+  if (isDeno) g.Deno.writeTextFileSync(path, text, { append: true, create: true });
+  else nodeFs!.appendFileSync(path, text, "utf8");
+}
+
+/** Creates a directory and its parents; an existing one is fine. */
+export async function makeDir(path: string): Promise<void> {
+  if (isDeno) await g.Deno.mkdir(path, { recursive: true });
+  else await nodeFs!.promises.mkdir(path, { recursive: true });
+}
+
+/** Writes a text file synchronously (for pid and probe files written at exit). */
+export function writeTextFileSync(path: string, text: string): void {
+  if (isDeno) g.Deno.writeTextFileSync(path, text);
+  else nodeFs!.writeFileSync(path, text, "utf8");
+}
+
+/** Removes a file synchronously; a missing file is fine. */
+export function removeFileSync(path: string): void {
+  try {
+    if (isDeno) g.Deno.removeSync(path);
+    else nodeFs!.unlinkSync(path);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/**
+ * Calls `handler` when the process is about to end because it ran out of work
+ * (Node's `beforeExit`, Deno's `beforeunload`); returns a function that removes
+ * it. Work the handler starts keeps the process alive until it settles. It does
+ * not run on `exit()`, on signals or while an open Kafka client keeps the
+ * process busy: callers that must clean up also hook signals or close explicitly.
+ */
+export function onBeforeExit(handler: () => unknown): () => void {
+  if (isDeno) {
+    const listener = () => void handler();
+    g.addEventListener("beforeunload", listener);
+    return () => g.removeEventListener("beforeunload", listener);
+  }
+  const listener = () => void handler();
+  nodeProcess.on("beforeExit", listener);
+  return () => nodeProcess.off("beforeExit", listener);
 }

@@ -410,7 +410,11 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   #assertOpen(action: string): void {
-    if (this.#closing) throw new TypeError(`Cannot ${action}: the consumer is closed`);
+    // Until the native close starts, the close-time revoke handler may still
+    // store and commit offsets of the partitions it gives up.
+    if (this.#nativeClosing) {
+      throw new TypeError(`Cannot ${action}: the consumer is closed`);
+    }
   }
 
   #currentProtocol(): RebalanceProtocol {

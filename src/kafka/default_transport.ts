@@ -1,0 +1,59 @@
+/**
+ * Picks the Kafka adapter when the application did not inject one (Deno build).
+ *
+ * `RACECAR_TRANSPORT` chooses: `deno-ffi` (the default: librdkafka through
+ * `Deno.dlopen`), `memory` (the in-process broker) or `node-rdkafka`, which
+ * Deno cannot load. The npm build replaces this file with
+ * `default_transport.node.ts`, so the Node package never contains the FFI
+ * adapter and this file never loads the addon.
+ *
+ * @module
+ */
+
+import { getEnv } from "../_runtime.ts";
+import { ConfigError } from "../errors.ts";
+import type { Transport } from "./transport.ts";
+
+/** Adapter names `RACECAR_TRANSPORT` accepts. */
+export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "memory"] as const;
+
+/** One of {@link TRANSPORT_NAMES}. */
+export type TransportName = typeof TRANSPORT_NAMES[number];
+
+/**
+ * Loads the adapter this runtime uses by default, or the one named by the
+ * `RACECAR_TRANSPORT` environment variable.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadDefaultTransport } from "./default_transport.ts";
+ * const transport = await loadDefaultTransport();
+ * console.log(transport.name); // "deno-ffi"
+ * ```
+ */
+export async function loadDefaultTransport(): Promise<Transport> {
+  const name = getEnv("RACECAR_TRANSPORT") || "deno-ffi";
+  switch (name) {
+    case "deno-ffi": {
+      const { createFfiTransport } = await import("./ffi/mod.ts");
+      return createFfiTransport();
+    }
+    case "memory": {
+      const { createMemoryTransport } = await import("./memory.ts");
+      return createMemoryTransport();
+    }
+    case "node-rdkafka":
+      throw new ConfigError(
+        `Cannot load transport "node-rdkafka" under Deno: node-rdkafka is a NAN addon, ` +
+          `which Deno cannot load; use "deno-ffi" (the default) under Deno, or run the npm ` +
+          `package under Node.js`,
+        { key: "RACECAR_TRANSPORT" },
+      );
+    default:
+      throw new ConfigError(
+        `Cannot load transport "${name}": 'RACECAR_TRANSPORT' must be one of ` +
+          `${TRANSPORT_NAMES.map((n) => `"${n}"`).join(", ")}`,
+        { key: "RACECAR_TRANSPORT" },
+      );
+  }
+}
