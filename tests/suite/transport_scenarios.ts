@@ -11,83 +11,20 @@
 import assert from "node:assert/strict";
 import { ConfigError, KafkaError } from "../../src/errors.ts";
 import type {
-  ConsumerOptions,
   ConsumerTransport,
   RawMessage,
   RebalanceEvent,
   TopicPartition,
 } from "../../src/kafka/transport.ts";
-import type { Scenario, SuiteContext } from "./_suite.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function bytes(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-function text(value: Uint8Array | null): string | null {
-  return value === null ? null : decoder.decode(value);
-}
-
-/** Creates a topic for the scenario and deletes it afterwards. */
-async function newTopic(ctx: SuiteContext, partitions: number): Promise<string> {
-  const topic = ctx.uniqueName("racecar-transport");
-  const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
-  ctx.defer(async () => {
-    await admin.deleteTopics([topic], 10_000).catch(() => {});
-    await admin.close();
-  });
-  await admin.createTopics([{ name: topic, partitions, replicationFactor: 1 }], 10_000);
-  return topic;
-}
-
-/** Produces `count` messages (`m0`, `m1`, ...) round-robin over `partitions` and waits for all. */
-async function produceMessages(
-  ctx: SuiteContext,
-  topic: string,
-  count: number,
-  partitions = 1,
-  from = 0,
-): Promise<void> {
-  const producer = ctx.transport.createProducer({
-    config: { "bootstrap.servers": ctx.brokers, "linger.ms": "5" },
-  });
-  try {
-    await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        producer.produce({
-          topic,
-          partition: (from + i) % partitions,
-          key: bytes(`k${from + i}`),
-          value: bytes(`m${from + i}`),
-        })),
-    );
-  } finally {
-    await producer.close(10_000);
-  }
-}
-
-function consumerConfig(
-  ctx: SuiteContext,
-  group: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    "bootstrap.servers": ctx.brokers,
-    "group.id": group,
-    "auto.offset.reset": "earliest",
-    "session.timeout.ms": "10000",
-    "heartbeat.interval.ms": "500",
-    ...extra,
-  };
-}
-
-function newConsumer(ctx: SuiteContext, options: ConsumerOptions): ConsumerTransport {
-  const consumer = ctx.transport.createConsumer(options);
-  ctx.defer(() => consumer.close());
-  return consumer;
-}
+import type { Scenario } from "./_suite.ts";
+import {
+  bytes,
+  newConsumer,
+  newTopic,
+  produceMessages,
+  testConsumerConfig as consumerConfig,
+  text,
+} from "./_kafka.ts";
 
 /** Consumes until `done(all)` holds, failing after `timeoutMs`. */
 async function consumeUntil(

@@ -1,0 +1,67 @@
+/**
+ * Picks the Kafka adapter when the application did not inject one (Node build).
+ *
+ * `scripts/build_npm.ts` copies this file over `default_transport.ts`, so the
+ * npm package never contains or imports the Deno FFI adapter.
+ * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default) or `memory` (the
+ * in-process broker); `deno-ffi` needs Deno.
+ *
+ * @module
+ */
+
+import { getEnv } from "../_runtime.ts";
+import { ConfigError } from "../errors.ts";
+import type { Transport } from "./transport.ts";
+
+/** Adapter names `RACECAR_TRANSPORT` accepts. */
+export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "memory"] as const;
+
+/** One of {@link TRANSPORT_NAMES}. */
+export type TransportName = typeof TRANSPORT_NAMES[number];
+
+/**
+ * Loads the adapter this runtime uses by default, or the one named by the
+ * `RACECAR_TRANSPORT` environment variable.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadDefaultTransport } from "./default_transport.ts";
+ * const transport = await loadDefaultTransport();
+ * console.log(transport.name); // "node-rdkafka"
+ * ```
+ */
+export async function loadDefaultTransport(): Promise<Transport> {
+  const name = getEnv("RACECAR_TRANSPORT") || "node-rdkafka";
+  switch (name) {
+    case "node-rdkafka": {
+      let adapter: typeof import("./node_rdkafka.ts");
+      try {
+        adapter = await import("./node_rdkafka.ts");
+      } catch (error) {
+        throw new ConfigError(
+          `Cannot load transport "node-rdkafka": the node-rdkafka addon failed to load ` +
+            `(${error instanceof Error ? error.message : String(error)}); reinstall it with ` +
+            `'npm rebuild node-rdkafka' (it builds librdkafka from source)`,
+          { key: "RACECAR_TRANSPORT", cause: error },
+        );
+      }
+      return adapter.createNodeRdkafkaTransport();
+    }
+    case "memory": {
+      const { createMemoryTransport } = await import("./memory.ts");
+      return createMemoryTransport();
+    }
+    case "deno-ffi":
+      throw new ConfigError(
+        `Cannot load transport "deno-ffi" under Node.js: it uses Deno.dlopen; ` +
+          `use "node-rdkafka" (the default) under Node.js, or run Racecar with Deno`,
+        { key: "RACECAR_TRANSPORT" },
+      );
+    default:
+      throw new ConfigError(
+        `Cannot load transport "${name}": 'RACECAR_TRANSPORT' must be one of ` +
+          `${TRANSPORT_NAMES.map((n) => `"${n}"`).join(", ")}`,
+        { key: "RACECAR_TRANSPORT" },
+      );
+  }
+}
