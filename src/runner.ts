@@ -347,8 +347,8 @@ export class Runner {
         headers: message.headers,
         retriesCount: message.retriesCount,
       };
-      await this.#failed(state, [raw], error, info);
-      return false;
+      // Dead-lettered: the partition moves on; otherwise it waits for the retry.
+      return (await this.#failed(state, [raw], error, info)) === "skipped";
     }
     this.#succeeded(state, raw.offset);
     return true;
@@ -404,7 +404,7 @@ export class Runner {
     raw: RawMessage[],
     error: unknown,
     info: ErrorInfo,
-  ): Promise<void> {
+  ): Promise<"retry" | "skipped"> {
     const first = raw[0]!;
     const last = raw[raw.length - 1]!;
     try {
@@ -416,13 +416,13 @@ export class Runner {
       raw.length === 1 ? first.offset : `${first.offset}..${last.offset}`
     }`;
     log.error("Failed to process {where}: {error}", { where, error });
-    if (state.revoked) return;
+    if (state.revoked) return "retry";
 
     const attempts = state.pause.pausesCount + 1;
     const { maxRetries, deadLetterTopic } = this.#settings;
     if (maxRetries !== undefined && attempts > maxRetries && deadLetterTopic !== undefined) {
       await this.#deadLetter(state, raw, error, attempts);
-      return;
+      return "skipped";
     }
     if (this.#settings.pauseTimeout === 0) {
       if (maxRetries !== undefined) {
@@ -430,7 +430,7 @@ export class Runner {
         state.pause.pause(this.#clock());
         state.pause.resume();
         await this.#kafka!.seek({ ...state.tp, offset: first.offset }, 10_000);
-        return;
+        return "retry";
       }
       throw new RacecarError(
         "PROCESSING_FAILED",
@@ -455,6 +455,7 @@ export class Runner {
       timeoutSeconds: seconds,
       error,
     }));
+    return "retry";
   }
 
   async #deadLetter(

@@ -6,10 +6,11 @@
  */
 
 import { Command, CommanderError, Option } from "commander";
-import { writeStderr, writeStdout } from "../_runtime.ts";
+import { cwd as runtimeCwd, writeStderr, writeStdout } from "../_runtime.ts";
 import { type FlagSpec, flagSpecs, type FlagValues } from "../config/mod.ts";
 import { VERSION } from "../version.ts";
-import { ExitCode } from "./_exit.ts";
+import { ExitCode, isUsageError } from "./_exit.ts";
+import { describeResult, generateConsumer, initProject } from "./generate.ts";
 import { runCommand } from "./run.ts";
 
 /** Adds one option per setting; no defaults, so unset flags stay `undefined`. */
@@ -32,13 +33,19 @@ export function racecarProgram(
   const program = new Command("racecar")
     .description("Run a Racecar consumer: racecar OrdersConsumer, or racecar path/to/consumer.ts")
     .argument("<consumer>", "consumer class name (looked up in consumers/) or module path")
-    .option("-r, --require <module...>", "import these modules before looking for the consumer")
+    .option(
+      "-r, --require <module>",
+      "import this module before looking for the consumer (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("-l, --log <file>", "write logs to this file (same as --logfile)")
     .version(`Racecar ${VERSION}`, "-v, --version", "print the version")
     .showHelpAfterError("(run racecar --help for the options)")
     .configureOutput({ writeOut: writeStdout, writeErr: writeStderr })
     .exitOverride();
   addSettingFlags(program, specs);
+  addGenerators(program);
   program.action(async (consumer: string, options: Record<string, unknown>) => {
     const flags: FlagValues = {};
     for (const spec of specs) {
@@ -50,6 +57,45 @@ export function racecarProgram(
     program.setOptionValue("__exitCode", code);
   });
   return program;
+}
+
+/** `racecar init` and `racecar generate consumer <Name>`. */
+function addGenerators(program: Command): void {
+  const finish = async (work: () => Promise<number>) => {
+    let code: number;
+    try {
+      code = await work();
+    } catch (error) {
+      if (!isUsageError(error)) throw error;
+      writeStderr(`Error: ${(error as Error).message}\n`);
+      code = ExitCode.USAGE;
+    }
+    program.setOptionValue("__exitCode", code);
+  };
+  program.command("init")
+    .description("write config/racecar.yml, consumers/ and a 'liveness' task in deno.json")
+    .action(() =>
+      finish(async () => {
+        const dir = runtimeCwd();
+        writeStdout(describeResult(await initProject(dir), dir, dir));
+        return ExitCode.OK;
+      })
+    );
+  program.command("generate")
+    .description("generate code: racecar generate consumer TapDance")
+    .argument("<what>", "what to generate: consumer")
+    .argument("<name>", "the consumer's name, e.g. TapDance")
+    .action((what: string, name: string) =>
+      finish(async () => {
+        if (what !== "consumer") {
+          writeStderr(`Error: Cannot generate "${what}": only "consumer" can be generated\n`);
+          return ExitCode.USAGE;
+        }
+        const dir = runtimeCwd();
+        writeStdout(describeResult(await generateConsumer(name, { dir }), dir, dir));
+        return ExitCode.OK;
+      })
+    );
 }
 
 /** Runs `racecar` with these arguments; resolves with the exit code. */
