@@ -1,0 +1,68 @@
+/**
+ * Metrics exporters: Datadog (DogStatsD via `hot-shots`) and Prometheus (via
+ * `prom-client`). Both are subscribers to a runner's {@link Instrumenter}; the
+ * runner knows nothing about them.
+ *
+ * @example
+ * ```ts ignore
+ * import { installMetrics } from "./mod.ts";
+ * const metrics = await installMetrics(runner.events, config);
+ * await runner.run();
+ * await metrics.close();
+ * ```
+ *
+ * @module
+ */
+
+import type { RacecarConfig } from "../config/mod.ts";
+import type { Instrumenter } from "../events.ts";
+import { type DatadogConfig, installDatadog, type MetricsHandle } from "./datadog.ts";
+import { installPrometheus, type PrometheusConfig } from "./prometheus.ts";
+
+export {
+  DATADOG_DEFAULTS,
+  type DatadogConfig,
+  type DatadogOptions,
+  installDatadog,
+  type MetricsHandle,
+  pollErrorCode,
+} from "./datadog.ts";
+export {
+  installPrometheus,
+  needsStatistics,
+  type PartitionLag,
+  partitionLags,
+  PROMETHEUS_DEFAULTS,
+  type PrometheusConfig,
+  type PrometheusHandle,
+  type PrometheusOptions,
+} from "./prometheus.ts";
+
+/**
+ * Installs the exporters the configuration enables (`datadogEnabled`,
+ * `prometheusEnabled`); the handle closes them all.
+ *
+ * @example
+ * ```ts
+ * import { Instrumenter } from "../events.ts";
+ * import { installMetrics } from "./mod.ts";
+ * const metrics = await installMetrics(new Instrumenter(), {});
+ * await metrics.close();
+ * ```
+ */
+export async function installMetrics(
+  instrumenter: Instrumenter,
+  config: DatadogConfig & PrometheusConfig & Partial<Pick<RacecarConfig, "datadogEnabled">>,
+): Promise<MetricsHandle> {
+  const handles: MetricsHandle[] = [];
+  if (config.datadogEnabled === true) handles.push(installDatadog(instrumenter, config));
+  try {
+    if (config.prometheusEnabled === true) {
+      handles.push(await installPrometheus(instrumenter, config));
+    }
+  } catch (error) {
+    await Promise.all(handles.map((h) => h.close()));
+    throw error;
+  }
+  return { close: async () => void await Promise.all(handles.map((h) => h.close())) };
+}
