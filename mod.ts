@@ -41,6 +41,32 @@ export {
 } from "./src/producer.ts";
 export { Runner, type RunnerOptions, type RunnerSettings } from "./src/runner.ts";
 export { Pause, type PauseOptions } from "./src/pause.ts";
+export {
+  closeDefaultProducer,
+  configureDefaultProducer,
+  createProducer,
+  type CreateProducerOptions,
+  defaultProducer,
+  type DefaultProducerOptions,
+  produceAsync,
+  produceSync,
+  waitForDelivery,
+} from "./src/app_producer.ts";
+export {
+  checkLiveness,
+  installLivenessProbe,
+  installReadinessProbe,
+  type LivenessResult,
+} from "./src/probes.ts";
+export {
+  consumerConfig,
+  loadConfig,
+  type LoadConfigOptions,
+  producerConfig,
+  type RacecarConfig,
+} from "./src/config/mod.ts";
+export { loadDefaultTransport } from "./src/kafka/default_transport.ts";
+export { VERSION } from "./src/version.ts";
 export { type EventMap, type EventName, Instrumenter, type Listener } from "./src/events.ts";
 export {
   ConfigError,

@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY_POINTS = ["mod.ts", "cli.ts", "racecarctl.ts", "testing.ts"];
+const ENTRY_POINTS = ["mod.ts", "cli.ts", "racecarctl.ts", "testing.ts", "metrics.ts"];
 /** Always part of the package, whether or not the entry points reach them yet. */
 const ADAPTER_MODULES = ["src/kafka/default_transport.ts", "src/kafka/node_rdkafka.ts"];
 const NODE_TESTS_DIR = "tests/node";
@@ -160,12 +160,13 @@ function tsconfig(denoJson: DenoJson, outDir: string): unknown {
 function packageJson(
   denoJson: DenoJson,
   dependencies: Record<string, string>,
-  entries: { testing: boolean; cli: boolean },
+  entries: { testing: boolean; metrics: boolean; cli: boolean },
 ): Record<string, unknown> {
   const exports: Record<string, unknown> = {
     ".": { types: "./mod.d.ts", import: "./mod.js" },
   };
   if (entries.testing) exports["./testing"] = { types: "./testing.d.ts", import: "./testing.js" };
+  if (entries.metrics) exports["./metrics"] = { types: "./metrics.d.ts", import: "./metrics.js" };
   exports["./package.json"] = "./package.json";
   return {
     name: "racecar",
@@ -312,6 +313,7 @@ export async function buildNpm(
     }
     const manifest = packageJson(denoJson, dependencies, {
       testing: entries.includes("testing.ts"),
+      metrics: entries.includes("metrics.ts"),
       cli: hasCli,
     });
     await Deno.writeTextFile(

@@ -28,6 +28,7 @@ import type {
 import { logger } from "./logger.ts";
 import { Message } from "./message.ts";
 import { Pause } from "./pause.ts";
+import type { PartitionerName } from "./partitioner.ts";
 import { Producer } from "./producer.ts";
 
 /** The runner's behaviour, in racecar's terms (times in seconds). */
@@ -435,7 +436,9 @@ export class Runner {
       throw new RacecarError(
         "PROCESSING_FAILED",
         `Stopping ${this.#className}: processing ${where} failed and 'pause_timeout' is 0 ` +
-          `(pausing disabled)`,
+          `(pausing disabled): ${
+            error instanceof Error ? `${error.name}: ${error.message}` : error
+          }`,
         { cause: error },
       );
     }
@@ -666,6 +669,10 @@ export class Runner {
         {
           clientId: this.#settings.clientId,
           instrumenter: this.#events,
+          // partitionKey hashes like the configured partitioner, as librdkafka would.
+          ...(this.#producerConfig.partitioner === undefined
+            ? {}
+            : { partitioner: this.#producerConfig.partitioner as PartitionerName }),
           ...(this.#producerConfig["message.timeout.ms"] === undefined
             ? {}
             : { messageTimeoutMs: Number(this.#producerConfig["message.timeout.ms"]) }),
