@@ -236,3 +236,195 @@ export function onBeforeExit(handler: () => unknown): () => void {
   nodeProcess.on("beforeExit", listener);
   return () => nodeProcess.off("beforeExit", listener);
 }
+
+/** How a process looks from outside: alive, gone, or alive but someone else's. */
+export type ProcessState = "running" | "gone" | "not-owned";
+
+/**
+ * Whether process `processId` runs. A zombie (exited, not yet reaped: common
+ * for daemons whose parent exited in a container without an init) counts as gone.
+ */
+export function processState(processId: number): ProcessState {
+  if (!Number.isInteger(processId) || processId <= 0) return "gone";
+  try {
+    if (isDeno) g.Deno.kill(processId, "SIGCONT");
+    else nodeProcess.kill(processId, 0);
+  } catch (error) {
+    const permission = isDeno
+      ? error instanceof g.Deno.errors.PermissionDenied
+      : (error as { code?: string })?.code === "EPERM";
+    return permission ? "not-owned" : "gone";
+  }
+  try {
+    const stat: string = isDeno
+      ? g.Deno.readTextFileSync(`/proc/${processId}/stat`)
+      : nodeFs!.readFileSync(`/proc/${processId}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (state === "Z" || state === "X") return "gone";
+  } catch {
+    // No /proc (macOS): the signal test above is all we have.
+  }
+  return "running";
+}
+
+/**
+ * Creates `path` holding `text`, failing if it exists (`O_CREAT|O_EXCL`);
+ * returns `false` when the file was already there.
+ */
+export function createFileExclusiveSync(path: string, text: string): boolean {
+  try {
+    if (isDeno) g.Deno.writeTextFileSync(path, text, { createNew: true });
+    else nodeFs!.writeFileSync(path, text, { encoding: "utf8", flag: "wx" });
+    return true;
+  } catch (error) {
+    const exists = isDeno
+      ? error instanceof g.Deno.errors.AlreadyExists
+      : (error as { code?: string })?.code === "EEXIST";
+    if (exists) return false;
+    throw error;
+  }
+}
+
+/** Reads a file as text synchronously; `undefined` when it does not exist. */
+export function readTextFileSync(path: string): string | undefined {
+  try {
+    return isDeno ? g.Deno.readTextFileSync(path) : nodeFs!.readFileSync(path, "utf8");
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The command that started this process, without its arguments, so it can
+ * start itself again (a daemon, parallel workers): under Deno
+ * `deno run -A <main module>` (a JS runtime cannot fork), under Node
+ * `node <exec args> <script>`.
+ */
+export function selfCommand(): string[] {
+  if (isDeno) {
+    const main: string = g.Deno.mainModule;
+    const script = main.startsWith("file:") ? decodeURIComponent(new URL(main).pathname) : main;
+    return [g.Deno.execPath(), "run", "-A", script];
+  }
+  return [nodeProcess.execPath, ...nodeProcess.execArgv, nodeProcess.argv[1]];
+}
+
+/** Options of {@link spawnDetached}. */
+export interface SpawnDetachedOptions {
+  /** The working directory. */
+  cwd: string;
+  /** The complete environment of the new process. */
+  env: Record<string, string>;
+  /** Append standard output and error here; `/dev/null` when omitted. */
+  logfile?: string;
+}
+
+/**
+ * Starts `command` in a new session (`setsid`), standard input from
+ * `/dev/null`, output appended to `logfile`, and returns its process id without
+ * waiting for it. POSIX only.
+ */
+export async function spawnDetached(
+  command: readonly string[],
+  options: SpawnDetachedOptions,
+): Promise<number> {
+  // `exec` keeps the process id: the shell only sets up the redirections.
+  const script = 'exec "$@" </dev/null >>"$_RACECAR_OUT" 2>&1';
+  const env = { ...options.env, _RACECAR_OUT: options.logfile ?? "/dev/null" };
+  const shellArgs = ["-c", script, "sh", ...command];
+  if (isDeno) {
+    const child = new g.Deno.Command("/bin/sh", {
+      args: shellArgs,
+      cwd: options.cwd,
+      env,
+      clearEnv: true,
+      detached: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.unref();
+    // Reap it if it ends while we still run; its status does not matter here.
+    child.status.catch(() => {});
+    return child.pid;
+  }
+  const { spawn } = await import("node:child_process");
+  const child = spawn("/bin/sh", shellArgs, {
+    cwd: options.cwd,
+    env,
+    detached: true,
+    stdio: "ignore",
+  });
+  child.unref();
+  return child.pid!;
+}
+
+/** A child process started by {@link spawnChild}. */
+export interface ChildProcess {
+  /** Its process id. */
+  readonly pid: number;
+  /** Settles when it ended: its exit code, or the signal that ended it. */
+  readonly status: Promise<{ code: number; signal: string | null }>;
+  /** Sends it a signal; `false` when it is gone. */
+  kill(signal: Signal | "SIGKILL"): boolean;
+}
+
+/**
+ * Starts `command` as a child sharing this process's standard streams. With
+ * `detached`, it runs in its own session, so a terminal's Ctrl-C reaches only
+ * this process, which decides what to forward.
+ */
+export async function spawnChild(
+  command: readonly string[],
+  options: { cwd: string; env: Record<string, string>; detached?: boolean },
+): Promise<ChildProcess> {
+  const [file, ...rest] = command;
+  if (isDeno) {
+    const child = new g.Deno.Command(file, {
+      args: rest,
+      cwd: options.cwd,
+      env: options.env,
+      clearEnv: true,
+      detached: options.detached ?? false,
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    return {
+      pid: child.pid,
+      status: child.status.then((s: { code: number; signal: string | null }) => ({
+        code: s.code,
+        signal: s.signal ?? null,
+      })),
+      kill(signal) {
+        try {
+          child.kill(signal);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+  }
+  const { spawn } = await import("node:child_process");
+  const child = spawn(file!, rest, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: options.detached ?? false,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const status = new Promise<{ code: number; signal: string | null }>((resolve) => {
+    child.on("exit", (code, signal) => resolve({ code: code ?? 1, signal: signal ?? null }));
+  });
+  return {
+    pid: child.pid!,
+    status,
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+/** Resolves after `ms` milliseconds (for polling loops with a deadline). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

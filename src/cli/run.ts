@@ -6,7 +6,14 @@
  */
 
 import { pathToFileURL } from "node:url";
-import { cwd as runtimeCwd, exit, onSignal, runtimeDescription, writeStderr } from "../_runtime.ts";
+import {
+  cwd as runtimeCwd,
+  exit,
+  onSignal,
+  processState,
+  runtimeDescription,
+  writeStderr,
+} from "../_runtime.ts";
 import {
   consumerConfig,
   findCodeConfig,
@@ -23,9 +30,12 @@ import { loadDefaultTransport } from "../kafka/default_transport.ts";
 import type { Transport } from "../kafka/transport.ts";
 import { installLivenessProbe, installReadinessProbe } from "../probes.ts";
 import { Runner, type RunnerSettings } from "../runner.ts";
-import { describeCrash, ExitCode, isUsageError } from "./_exit.ts";
+import { describeCrash, ExitCode, isUsageError, UsageError } from "./_exit.ts";
+import { type ConnectionSetupError, explainClientError } from "./_explain.ts";
 import { setUpLogging } from "./_logging.ts";
+import { claimPidfile, DaemonError, isDaemonChild, pidfilePath, startDaemon } from "./daemon.ts";
 import { loadConsumerClass } from "./load_consumer.ts";
+import { supervise, supervisorPid, workerFile, workerNumber } from "./supervisor.ts";
 
 /** What `racecar` was asked to do. */
 export interface RunCommandOptions {
@@ -177,16 +187,96 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     writeStderr(describeCrash(error) + "\n");
     return ExitCode.FAILURE;
   }
-  const { consumerClass, config, runner, transport } = prepared;
+  const { consumerClass, config } = prepared;
+  const dir = options.cwd ?? runtimeCwd();
+  const say = (line: string) => writeStderr(`=> ${line}\n`);
+  const worker = workerNumber();
+  const workers = consumerClass.parallelWorkers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    writeStderr(
+      `Error: ${
+        new UsageError(
+          `Cannot run ${consumerClass.name}: 'parallelWorkers' must be a whole number of at ` +
+            `least 1, got ${JSON.stringify(workers)}`,
+        ).message
+      }\n`,
+    );
+    return ExitCode.USAGE;
+  }
+
+  // --daemonize: the foreground half starts the background half and ends here.
+  let releasePidfile: (() => void) | undefined;
+  if (config.daemonize && worker === undefined) {
+    const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
+    try {
+      if (!isDaemonChild()) {
+        const child = await startDaemon({ pidfile, logfile: config.logfile, cwd: dir, say });
+        say(`Racecar ${consumerClass.name} runs in the background with process id ${child}`);
+        return ExitCode.OK;
+      }
+      releasePidfile = claimPidfile(pidfile);
+    } catch (error) {
+      if (!(error instanceof DaemonError)) throw error;
+      say(error.message);
+      return ExitCode.FAILURE;
+    }
+  }
+  try {
+    return await runInForeground(prepared, { say, worker, workers, dir });
+  } finally {
+    releasePidfile?.();
+  }
+}
+
+async function runInForeground(
+  prepared: PreparedRun,
+  context: {
+    say: (line: string) => void;
+    worker: number | undefined;
+    workers: number;
+    dir: string;
+  },
+): Promise<number> {
+  const { consumerClass, runner, transport } = prepared;
+  const { say, worker, workers } = context;
+  // A worker keeps its own probe files; its supervisor aggregates them.
+  const config: RacecarConfig = worker === undefined ? prepared.config : {
+    ...prepared.config,
+    livenessProbeFilePath: workerFile(prepared.config.livenessProbeFilePath, worker),
+    ...(prepared.config.readinessProbeFilePath === undefined ? {} : {
+      readinessProbeFilePath: workerFile(prepared.config.readinessProbeFilePath, worker),
+    }),
+  };
   await setUpLogging({ level: config.logLevel, logfile: config.logfile });
 
-  const say = (line: string) => writeStderr(`=> ${line}\n`);
   say(`Starting Racecar consumer ${consumerClass.name}...`);
   say(
     `Group ${config.groupId}, brokers ${config.brokers.join(",")}, ${runtimeDescription()}, ` +
       `librdkafka ${transport.librdkafkaVersion} (${transport.name})`,
   );
   if (config.logfile !== undefined) say(`Logging to ${config.logfile}`);
+
+  if (workers > 1 && worker === undefined) {
+    say("Wrooooom!");
+    if (!config.daemonize) say("Ctrl-C to shutdown consumer");
+    if (config.livenessProbeEnabled) say("Liveness probe enabled (aggregated over the workers)");
+    return await supervise({
+      workers,
+      cwd: context.dir,
+      say,
+      ...(config.livenessProbeEnabled
+        ? {
+          liveness: {
+            filePath: config.livenessProbeFilePath,
+            maxIntervalSeconds: config.livenessProbeMaxInterval,
+          },
+        }
+        : {}),
+      readinessFilePath: config.readinessProbeFilePath,
+      onUsr1: () => writeStderr(`${inspectConfig(config)}\n`),
+    });
+  }
+  if (worker !== undefined) say(`Worker ${worker} of ${workers}`);
 
   const probes = [];
   try {
@@ -221,10 +311,33 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     onSignal("SIGQUIT", stop("SIGQUIT")),
     onSignal("SIGUSR1", () => writeStderr(`${inspectConfig(config)}\n`)),
   ];
+  // Wrong credentials or an untrusted certificate: librdkafka would retry forever.
+  let setupError: ConnectionSetupError | undefined;
+  const offError = runner.events.on("error", ({ error }) => {
+    if (setupError !== undefined) return;
+    setupError = explainClientError(error, config);
+    if (setupError !== undefined) runner.stop();
+  });
+  removers.push(offError);
+  // A worker whose supervisor is gone (killed with SIGKILL) stops by itself.
+  const supervisor = worker === undefined ? undefined : supervisorPid();
+  if (supervisor !== undefined) {
+    const watch = setInterval(() => {
+      if (processState(supervisor) !== "gone") return;
+      say(`Supervisor (process id ${supervisor}) is gone: stopping worker ${worker}`);
+      runner.stop();
+      clearInterval(watch);
+    }, 1000);
+    removers.push(() => clearInterval(watch));
+  }
   say("Wrooooom!");
   if (!config.daemonize) say("Ctrl-C to shutdown consumer");
   try {
     await runner.run();
+    if (setupError !== undefined) {
+      writeStderr(describeCrash(setupError) + "\n");
+      return ExitCode.FAILURE;
+    }
     say(`${consumerClass.name} stopped`);
     return ExitCode.OK;
   } catch (error) {

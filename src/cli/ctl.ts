@@ -1,0 +1,302 @@
+/**
+ * The `racecarctl` command: `status` and `stop` for a daemonized consumer,
+ * `produce` for one message, and the probes `liveness_probe` and
+ * `readiness_probe` for Kubernetes and other supervisors.
+ *
+ * Exit codes: 0 success (alive, ready, delivered, stopped, running); 1 a
+ * failed check or operation (unhealthy, not ready, not running, delivery
+ * failed); 2 a usage or configuration mistake.
+ *
+ * @module
+ */
+
+import { Command, CommanderError } from "commander";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  cwd as runtimeCwd,
+  delay,
+  kill,
+  modifiedAt,
+  writeStderr,
+  writeStdout,
+} from "../_runtime.ts";
+import { findCodeConfig, loadConfig, producerConfig, type RacecarConfig } from "../config/mod.ts";
+import { KafkaError } from "../errors.ts";
+import { loadDefaultTransport } from "../kafka/default_transport.ts";
+import type { Header, Transport } from "../kafka/transport.ts";
+import { checkLiveness } from "../probes.ts";
+import { Producer } from "../producer.ts";
+import { VERSION } from "../version.ts";
+import { ExitCode, isUsageError, UsageError } from "./_exit.ts";
+import { explainClientError } from "./_explain.ts";
+import { pidStatus } from "./daemon.ts";
+
+/** The commands, in the order `racecarctl` lists them. */
+export const CTL_COMMANDS = [
+  "status",
+  "stop",
+  "produce",
+  "liveness_probe",
+  "readiness_probe",
+] as const;
+
+/** Collaborators of {@link ctlMain}, replaceable in tests. */
+export interface CtlOptions {
+  /** The working directory. @default the process's */
+  cwd?: string;
+  /** The Kafka adapter for `produce`. @default the runtime's default */
+  transport?: Transport;
+  /** How long `stop` waits for the process to end, in seconds. @default 60 */
+  stopTimeoutSeconds?: number;
+}
+
+/** Runs `racecarctl` with these arguments; resolves with the exit code. */
+export async function ctlMain(argv: readonly string[], options: CtlOptions = {}): Promise<number> {
+  const first = argv[0];
+  if (first === undefined) {
+    writeStdout(
+      `No command specified. Commands:\n${CTL_COMMANDS.map((c) => ` - ${c}\n`).join("")}`,
+    );
+    return ExitCode.OK;
+  }
+  if (!first.startsWith("-") && !(CTL_COMMANDS as readonly string[]).includes(first)) {
+    writeStderr(`Error: invalid command: ${first}\n`);
+    return ExitCode.USAGE;
+  }
+  let code: number = ExitCode.OK;
+  const program = ctlProgram(options, (result) => code = result);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (isUsageError(error)) {
+      writeStderr(`Error: ${(error as Error).message}\n`);
+      return ExitCode.USAGE;
+    }
+    writeStderr(`Error: ${(error as Error)?.message ?? String(error)}\n`);
+    return ExitCode.FAILURE;
+  }
+  return code;
+}
+
+function ctlProgram(options: CtlOptions, done: (code: number) => void): Command {
+  const program = new Command("racecarctl")
+    .description(
+      "Control and probe Racecar consumers. Exit codes: 0 ok, 1 failed check or operation, " +
+        "2 usage or configuration error",
+    )
+    .version(`Racecar ${VERSION}`, "-V, --version", "print the version")
+    .configureOutput({ writeOut: writeStdout, writeErr: writeStderr })
+    .showHelpAfterError("(run racecarctl --help for the commands)")
+    .exitOverride();
+  const sub = (name: string, description: string) =>
+    program.command(name).description(description).exitOverride().configureOutput({
+      writeOut: writeStdout,
+      writeErr: writeStderr,
+    });
+
+  sub("status", "tell whether the process of a pid file runs (exit 0) or not (exit 1)")
+    .option("--pidfile <file>", "the pid file of a daemonized consumer")
+    .action((opts: { pidfile?: string }) => done(status(requirePidfile(opts, options))));
+
+  sub("stop", "stop the process of a pid file with SIGTERM and wait until it is gone")
+    .option("--pidfile <file>", "the pid file of a daemonized consumer")
+    .option(
+      "--timeout <seconds>",
+      "give up waiting after this long (exit 1)",
+      String(
+        options.stopTimeoutSeconds ?? 60,
+      ),
+    )
+    .action(async (opts: { pidfile?: string; timeout: string }) => {
+      const seconds = Number(opts.timeout);
+      if (!(seconds > 0)) {
+        throw new UsageError(`Invalid --timeout "${opts.timeout}": expected seconds above 0`);
+      }
+      done(await stop(requirePidfile(opts, options), seconds));
+    });
+
+  sub("produce", "produce one message with the configuration from files and environment")
+    .option("-t, --topic <topic>", "the topic")
+    .option("-k, --key <key>", "the message key")
+    .option("-v, --value <value>", "the message value")
+    .option("-H, --header <name=value...>", "a header (repeatable)")
+    .option("-p, --partition <n>", "an explicit partition")
+    .action(async (opts: ProduceFlags) => done(await produce(opts, options)));
+
+  sub(
+    "liveness_probe",
+    "exit 0 when the consumer touched its liveness file within liveness_probe_max_interval",
+  )
+    .option("--pidfile <file>", "accepted for compatibility; not used")
+    .action(async () => done(await liveness(options)));
+
+  sub("readiness_probe", "exit 0 when the consumer's readiness file exists (it has partitions)")
+    .action(async () => done(await readiness(options)));
+  return program;
+}
+
+function requirePidfile(opts: { pidfile?: string }, options: CtlOptions): string {
+  if (opts.pidfile === undefined || opts.pidfile === "") {
+    throw new UsageError("No pidfile specified: pass --pidfile <file>");
+  }
+  return resolve(options.cwd ?? runtimeCwd(), opts.pidfile);
+}
+
+function status(pidfile: string): number {
+  const found = pidStatus(pidfile);
+  if (found.state === "running" || found.state === "not-owned") {
+    writeStdout(`running (PID = ${found.pid})\n`);
+    return ExitCode.OK;
+  }
+  writeStdout(`${found.state}\n`);
+  return ExitCode.FAILURE;
+}
+
+async function stop(pidfile: string, timeoutSeconds: number): Promise<number> {
+  const found = pidStatus(pidfile);
+  if (found.state !== "running" && found.state !== "not-owned") {
+    writeStdout("Racecar is not currently running\n");
+    return ExitCode.OK;
+  }
+  if (!kill(found.pid, "SIGTERM")) {
+    writeStderr(`Error: Cannot stop Racecar (PID ${found.pid}): sending SIGTERM failed\n`);
+    return ExitCode.FAILURE;
+  }
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let nextNotice = 0;
+  while (true) {
+    const now = pidStatus(pidfile);
+    const gone = now.state === "exited" || now.state === "dead" || now.pid !== found.pid;
+    if (gone) break;
+    if (Date.now() >= deadline) {
+      writeStderr(
+        `Error: Racecar (PID ${found.pid}) did not stop within ${timeoutSeconds} s; it may ` +
+          `still be finishing a batch: run stop again, or send SIGTERM twice to force it\n`,
+      );
+      return ExitCode.FAILURE;
+    }
+    if (Date.now() >= nextNotice) {
+      writeStdout("Waiting for Racecar process to stop...\n");
+      nextNotice = Date.now() + 5000;
+    }
+    await delay(100);
+  }
+  writeStdout("Racecar stopped\n");
+  return ExitCode.OK;
+}
+
+interface ProduceFlags {
+  topic?: string;
+  key?: string;
+  value?: string;
+  header?: string[];
+  partition?: string;
+}
+
+async function loadFullConfig(dir: string, validate: boolean): Promise<RacecarConfig> {
+  const path = await findCodeConfig(dir);
+  const codeConfig = path === undefined ? undefined : await import(pathToFileURL(path).href);
+  return await loadConfig({ cwd: dir, codeConfig, validate });
+}
+
+async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number> {
+  if (flags.topic === undefined || flags.topic === "") throw new UsageError("no topic specified");
+  if (flags.value === undefined) throw new UsageError("no message value specified");
+  const headers: Header[] = [];
+  for (const header of flags.header ?? []) {
+    const at = header.indexOf("=");
+    if (at <= 0) {
+      throw new UsageError(`Invalid header "${header}": expected name=value`);
+    }
+    headers.push({
+      key: header.slice(0, at),
+      value: new TextEncoder().encode(header.slice(at + 1)),
+    });
+  }
+  let partition: number | undefined;
+  if (flags.partition !== undefined) {
+    partition = Number(flags.partition);
+    if (!Number.isInteger(partition) || partition < 0) {
+      throw new UsageError(
+        `Invalid --partition "${flags.partition}": expected a whole number from 0`,
+      );
+    }
+  }
+  const config = await loadFullConfig(options.cwd ?? runtimeCwd(), true);
+  const transport = options.transport ?? await loadDefaultTransport();
+  // Wrong credentials or an untrusted CA are reported here, long before the
+  // delivery would time out after 'message_timeout'.
+  let failFast: (error: Error) => void = () => {};
+  const setupFailed = new Promise<never>((_, reject) => failFast = reject);
+  setupFailed.catch(() => {});
+  const raw = transport.createProducer({
+    config: producerConfig(config),
+    onError: (error) => {
+      const explained = explainClientError(error, config);
+      if (explained !== undefined) failFast(explained);
+    },
+  });
+  const producer = new Producer(raw, {
+    clientId: config.clientId,
+    partitioner: config.partitioner,
+    messageTimeoutMs: config.messageTimeout * 1000,
+  });
+  let failed = false;
+  try {
+    const report = await Promise.race([
+      producer.produceSync(flags.value, {
+        topic: flags.topic,
+        ...(flags.key === undefined ? {} : { key: flags.key }),
+        ...(partition === undefined ? {} : { partition }),
+        headers,
+      }),
+      setupFailed,
+    ]);
+    writeStderr("=> Delivered message to Kafka cluster\n");
+    writeStdout(`${report.topic}/${report.partition}@${report.offset}\n`);
+    return ExitCode.OK;
+  } catch (error) {
+    failed = true;
+    const message = error instanceof KafkaError || error instanceof Error
+      ? error.message
+      : String(error);
+    writeStderr(`Error: ${message}\n`);
+    return ExitCode.FAILURE;
+  } finally {
+    // After a failure nothing queued can be delivered: do not wait for it.
+    await producer.close(failed ? 0 : 30_000).catch(() => {});
+  }
+}
+
+/** Env and defaults first: `liveness_probe_skip_config_files` decides whether files are read. */
+async function probeConfig(options: CtlOptions): Promise<RacecarConfig> {
+  const fromEnv = await loadConfig({ skipFiles: true, validate: false });
+  if (fromEnv.livenessProbeSkipConfigFiles) return fromEnv;
+  return await loadFullConfig(options.cwd ?? runtimeCwd(), false);
+}
+
+async function liveness(options: CtlOptions): Promise<number> {
+  const config = await probeConfig(options);
+  const result = await checkLiveness(config.livenessProbeFilePath, config.livenessProbeMaxInterval);
+  if (result.alive) return ExitCode.OK;
+  writeStderr(`${result.message}\n`);
+  return ExitCode.FAILURE;
+}
+
+async function readiness(options: CtlOptions): Promise<number> {
+  const config = await probeConfig(options);
+  const path = config.readinessProbeFilePath;
+  if (path === undefined) {
+    throw new UsageError(
+      "Cannot check readiness: 'readiness_probe_file_path' is not set; set " +
+        "RACECAR_READINESS_PROBE_FILE_PATH for the consumer and for this probe",
+    );
+  }
+  if ((await modifiedAt(path)) !== undefined) return ExitCode.OK;
+  writeStderr(`Racecar readiness check failed: Readiness file not found \`${path}\`\n`);
+  return ExitCode.FAILURE;
+}

@@ -1,0 +1,100 @@
+/**
+ * Subprocess tests of parallel workers (`static parallelWorkers`): partitions
+ * are split between workers, a killed worker is restarted, TERM stops all,
+ * and a crash loop gives up.
+ *
+ * @module
+ */
+
+import { assert, assertEquals } from "../_assert.ts";
+import {
+  alive,
+  BROKERS,
+  cleanEnv,
+  createTopics,
+  FIXTURES,
+  type Proc,
+  racecar,
+  unique,
+  waitUntil,
+} from "../cli/_helpers.ts";
+
+/** The latest assignment each live worker printed. */
+function assignments(proc: Proc): Map<number, string[]> {
+  const latest = new Map<number, string[]>();
+  for (const [, pid, parts] of proc.stdout.matchAll(/assignment pid=(\d+) \[([^\]]*)\]/g)) {
+    latest.set(Number(pid), parts === "" ? [] : parts!.split(","));
+  }
+  for (const pid of [...latest.keys()]) if (!alive(pid)) latest.delete(pid);
+  return latest;
+}
+
+function converged(proc: Proc, workers: number, each: number): boolean {
+  const live = assignments(proc);
+  const all = [...live.values()].flat();
+  return live.size === workers && [...live.values()].every((p) => p.length === each) &&
+    new Set(all).size === workers * each;
+}
+
+Deno.test({
+  name: "`racecar` runs parallelWorkers that split partitions and restarts a killed worker",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const topic = unique("workers");
+    await createTopics([{ name: topic, partitions: 6 }]);
+    const proc = racecar(["ParallelConsumer", "--require", FIXTURES], {
+      env: cleanEnv({
+        RACECAR_BROKERS: BROKERS,
+        RACECAR_GROUP_ID: unique("workers-group"),
+        // A killed member leaves the group after the session timeout: keep it short.
+        RACECAR_SESSION_TIMEOUT: "6",
+        RACECAR_HEARTBEAT_INTERVAL: "1",
+        FIXTURE_TOPIC: topic,
+      }),
+    });
+    try {
+      await proc.waitFor("Running with 3 parallel workers");
+      await waitUntil("3 workers with 2 partitions each", () => converged(proc, 3, 2), 60_000);
+      const victim = [...assignments(proc).keys()][0]!;
+      const killedAt = Date.now();
+      Deno.kill(victim, "SIGKILL");
+      await proc.waitFor(new RegExp(`process id ${victim}\\) exited with signal SIGKILL`));
+      await waitUntil(
+        "the group to converge again",
+        () => converged(proc, 3, 2) && !assignments(proc).has(victim),
+        60_000,
+      );
+      console.log(`group converged again ${Date.now() - killedAt} ms after the SIGKILL`);
+      const workers = [...assignments(proc).keys()];
+      proc.kill("SIGTERM");
+      assertEquals((await proc.status(60_000)).code, 0, proc.stderr);
+      for (const pid of workers) assert(!alive(pid), `worker ${pid} still runs`);
+      assertEquals(proc.stderr.match(/stopped with code 0/g)?.length, 3);
+    } finally {
+      await proc.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "`racecar` stops all workers and exits 1 when workers crash 5 times within 60 s",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const proc = racecar(["CrashLoopConsumer", "--require", FIXTURES], {
+      env: cleanEnv({ RACECAR_TRANSPORT: "memory", FIXTURE_TOPIC: unique("crash-loop") }),
+    });
+    try {
+      assertEquals((await proc.status(60_000)).code, 1);
+      assert(
+        proc.stderr.includes("crashed 5 times within 60 s: stopping all workers"),
+        proc.stderr,
+      );
+      assert(proc.stderr.includes("restarting it in 1.0 s"));
+      assert(proc.stderr.includes("restarting it in 2.0 s"));
+    } finally {
+      await proc.dispose();
+    }
+  },
+});
