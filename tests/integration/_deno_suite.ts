@@ -6,7 +6,7 @@
  */
 
 import type { Transport } from "../../src/kafka/transport.ts";
-import type { Scenario, SuiteContext } from "../suite/_suite.ts";
+import type { RacecarCommand, Scenario, SuiteContext } from "../suite/_suite.ts";
 
 /** The broker the integration tests use. */
 export const brokers: string = Deno.env.get("RACECAR_BROKERS") ?? "127.0.0.1:9092";
@@ -16,6 +16,7 @@ export function registerScenarios(
   label: string,
   transport: Transport,
   scenarios: readonly Scenario[],
+  racecar?: RacecarCommand,
 ): void {
   for (const scenario of scenarios) {
     Deno.test({
@@ -31,6 +32,7 @@ export function registerScenarios(
           brokers,
           uniqueName: (prefix) => `${prefix}-${crypto.randomUUID().slice(0, 12)}`,
           defer: (fn) => void cleanups.push(fn),
+          ...(racecar === undefined ? {} : { racecar }),
         };
         let timer: ReturnType<typeof setTimeout> | undefined;
         const limit = scenario.timeoutMs ?? 60_000;

@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import { getEnv } from "../../src/_runtime.ts";
 import type { Transport } from "../../src/kafka/transport.ts";
-import type { Scenario, SuiteContext } from "../suite/_suite.ts";
+import type { RacecarCommand, Scenario, SuiteContext } from "../suite/_suite.ts";
 
 /** Bootstrap servers of the broker the suite runs against. */
 export const brokers: string = getEnv("RACECAR_BROKERS") ?? "127.0.0.1:9092";
@@ -18,13 +18,14 @@ export const brokers: string = getEnv("RACECAR_BROKERS") ?? "127.0.0.1:9092";
  * Shared scenarios the node-rdkafka adapter cannot pass, with the reason. They
  * still run, reported as TODO; `limitations.node.ts` pins the actual behaviour.
  */
-export const KNOWN_LIMITATIONS: Readonly<Record<string, string>> = {
-  "produce() and consume() round-trip key, null value, repeated headers and timestamp":
-    "node-rdkafka cannot produce a header with a null value (it sends an empty one)",
-};
+export const KNOWN_LIMITATIONS: Readonly<Record<string, string>> = {};
 
 /** Registers each scenario as one `node:test` test. */
-export function registerScenarios(transport: Transport, scenarios: readonly Scenario[]): void {
+export function registerScenarios(
+  transport: Transport,
+  scenarios: readonly Scenario[],
+  racecar?: RacecarCommand,
+): void {
   for (const scenario of scenarios) {
     const todo = KNOWN_LIMITATIONS[scenario.name];
     const options = { timeout: scenario.timeoutMs ?? 60_000, ...(todo ? { todo } : {}) };
@@ -35,6 +36,7 @@ export function registerScenarios(transport: Transport, scenarios: readonly Scen
         brokers,
         uniqueName: (prefix) => `${prefix}-${crypto.randomUUID().slice(0, 12)}`,
         defer: (fn) => void cleanups.push(fn),
+        ...(racecar === undefined ? {} : { racecar }),
       };
       try {
         await scenario.fn(ctx);

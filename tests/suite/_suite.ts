@@ -22,6 +22,26 @@ export interface SuiteContext {
   uniqueName(prefix: string): string;
   /** Registers clean-up work that runs after the scenario, last registered first. */
   defer(fn: () => unknown | Promise<unknown>): void;
+  /** How to start the real `racecar` command in this runtime (process scenarios). */
+  racecar?: RacecarCommand;
+}
+
+/** Starts the real `racecar` command of one runtime, and finds its fixture consumers. */
+export interface RacecarCommand {
+  /** Starts `racecar <args>` with this environment (and nothing else of the parent's RACECAR_*). */
+  start(args: readonly string[], env: Record<string, string>): RacecarProcess;
+  /** Path of a fixture module in `tests/fixtures/`, by base name (`ledger_consumer`). */
+  fixture(name: string): string;
+}
+
+/** A running `racecar` child process. */
+export interface RacecarProcess {
+  /** Calls `fn` for each line the process prints on stdout. */
+  onLine(fn: (line: string) => void): void;
+  /** Sends a signal. */
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  /** The exit code; `null` when a signal ended the process. */
+  exited: Promise<number | null>;
 }
 
 /** One behaviour to check. */

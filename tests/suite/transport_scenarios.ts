@@ -115,9 +115,12 @@ export const transportScenarios: Scenario[] = [
       assert.equal(a.offset, 0);
       assert.equal(text(a.key), "order-1");
       assert.equal(a.value, null);
+      // node-rdkafka cannot send a header without a value: it sends an empty one
+      // (a documented limitation of the Node adapter, pinned here).
+      const valueless = ctx.transport.name === "node-rdkafka" ? "" : null;
       assert.deepEqual(
         a.headers.map((h) => [h.key, text(h.value)]),
-        [["trace", "a"], ["trace", "b"], ["empty", null]],
+        [["trace", "a"], ["trace", "b"], ["empty", valueless]],
       );
       assert.equal(a.timestamp, timestamp);
       assert.equal(a.timestampType, "create");
