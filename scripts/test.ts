@@ -12,7 +12,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBroker } from "./kafka.ts";
-import { installDependencies } from "./setup.ts";
+import { installDependencies, nodeHeadersDir } from "./setup.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -46,6 +46,7 @@ async function runSuite(
   const status = await child.status;
   // deno-lint-ignore no-control-regex
   const tally = count(tail.replace(/\x1b\[[0-9;]*m/g, ""));
+  if (count === exitTally) return { passed: 0, failed: 0, ok: status.success };
   if (tally === undefined) {
     console.error(`=> ${label}: no test summary found (exit code ${status.code})`);
     return { passed: 0, failed: 1, ok: false };
@@ -53,9 +54,32 @@ async function runSuite(
   return { ...tally, ok: status.success };
 }
 
+function nodeTally(text: string): Tally | undefined {
+  const pass = [...text.matchAll(/^ℹ pass (\d+)$/gm)].at(-1);
+  const fail = [...text.matchAll(/^ℹ fail (\d+)$/gm)].at(-1);
+  return pass === undefined || fail === undefined
+    ? undefined
+    : { passed: Number(pass[1]), failed: Number(fail[1]) };
+}
+
+/** A script that is one check: passed when it exits 0. */
+function exitTally(_text: string): Tally {
+  return { passed: 0, failed: 0 };
+}
+
 function denoTally(text: string): Tally | undefined {
   const match = [...text.matchAll(/(\d+) passed[^\n]*?\| (\d+) failed/g)].at(-1);
   return match === undefined ? undefined : { passed: Number(match[1]), failed: Number(match[2]) };
+}
+
+/** The compiled Node test files (`node --test` does not expand globs on Node 20). */
+async function nodeTestFiles(): Promise<string[]> {
+  const dir = join(root, "npm", "dist", "tests", "node");
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.endsWith(".node.js")) files.push(join(dir, entry.name));
+  }
+  return files.sort();
 }
 
 async function main(): Promise<number> {
@@ -65,20 +89,59 @@ async function main(): Promise<number> {
     return 1;
   }
   const broker = await ensureBroker();
-  const env = { RACECAR_BROKERS: broker.brokers };
+  const headers = Deno.env.get("npm_config_nodedir") ?? await nodeHeadersDir();
+  const env: Record<string, string> = {
+    RACECAR_BROKERS: broker.brokers,
+    // Child scripts find this Deno even when it is not on PATH (npx deno task test).
+    DENO: Deno.execPath(),
+    ...(headers === undefined ? {} : { npm_config_nodedir: headers }),
+  };
   let total: Tally = { passed: 0, failed: 0 };
   let ok = true;
+  const add = (result: Tally & { ok: boolean }) => {
+    total = { passed: total.passed + result.passed, failed: total.failed + result.failed };
+    ok &&= result.ok;
+  };
   try {
     const extra = Deno.args;
-    const deno = await runSuite(
-      "Deno suite",
-      Deno.execPath(),
-      ["test", "-A", "--no-check=remote", ...(extra.length > 0 ? extra : ["tests/"])],
-      env,
-      denoTally,
+    add(
+      await runSuite(
+        "Deno suite (FFI adapter)",
+        Deno.execPath(),
+        ["test", "-A", ...(extra.length > 0 ? extra : ["tests/"])],
+        env,
+        denoTally,
+      ),
     );
-    total = { passed: total.passed + deno.passed, failed: total.failed + deno.failed };
-    ok &&= deno.ok;
+    if (extra.length === 0) {
+      const build = await runSuite(
+        "npm build",
+        Deno.execPath(),
+        ["run", "-A", "scripts/build_npm.ts"],
+        env,
+        exitTally,
+      );
+      add({ ...build, passed: build.ok ? 1 : 0, failed: build.ok ? 0 : 1 });
+      if (build.ok) {
+        add(
+          await runSuite(
+            "Node suite (node-rdkafka adapter)",
+            "node",
+            ["--test", "--test-reporter=spec", ...(await nodeTestFiles())],
+            env,
+            nodeTally,
+          ),
+        );
+        const pack = await runSuite(
+          "npm pack, install in a fresh Node project, npx racecar",
+          "sh",
+          ["tests/node/pack_test.sh"],
+          env,
+          exitTally,
+        );
+        add({ ...pack, passed: pack.ok ? 1 : 0, failed: pack.ok ? 0 : 1 });
+      }
+    }
   } finally {
     if (broker.startedHere) await broker.stop();
   }

@@ -53,7 +53,7 @@ export interface RunnerSettings {
   deadLetterTopic?: string | undefined;
   /**
    * Stop the consumer instead of dead-lettering when this many messages in a
-   * row would be dead-lettered (a bad deploy, not a bad message). @default 10
+   * row would be dead-lettered (a bad deploy, not a bad message). @default 100
    */
   deadLetterSafetyLimit?: number;
   /** Partitions processed at the same time. @default 1 */
@@ -149,7 +149,7 @@ export class Runner {
       maxWaitTime: s.maxWaitTime ?? 1,
       pauseTimeout: s.pauseTimeout ?? 10,
       pauseWithExponentialBackoff: s.pauseWithExponentialBackoff ?? false,
-      deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? 10,
+      deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? 100,
       concurrency: s.concurrency ?? 1,
       synchronousCommits: s.synchronousCommits ?? true,
       revokeTimeout: s.revokeTimeout ?? 30,

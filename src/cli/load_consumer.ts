@@ -30,13 +30,14 @@ export function snakeCase(name: string): string {
     .toLowerCase();
 }
 
-/** Whether a value looks like a Racecar consumer class (works across copies of the library). */
+/**
+ * Whether a value looks like a Racecar consumer class (works across copies of
+ * the library). A class without `process` still counts, so the runner can say
+ * what is missing.
+ */
 export function isConsumerClass(value: unknown): value is ConsumerClass {
-  if (typeof value !== "function") return false;
-  const proto = (value as { prototype?: Record<string, unknown> }).prototype;
-  return proto !== undefined &&
-    (typeof proto.process === "function" || typeof proto.processBatch === "function") &&
-    "subscriptions" in value;
+  return typeof value === "function" && "subscriptions" in value &&
+    typeof (value as { subscribesTo?: unknown }).subscribesTo === "function";
 }
 
 function looksLikePath(spec: string): boolean {

@@ -292,6 +292,24 @@ async function runInForeground(
     writeStderr(`Error: ${(error as Error).message}\n`);
     return ExitCode.USAGE;
   }
+  // Loaded only when enabled, so consumers without metrics never load the libraries.
+  let metrics: { close(): Promise<void> } | undefined;
+  if (config.datadogEnabled || config.prometheusEnabled) {
+    try {
+      const { installMetrics } = await import("../metrics/mod.ts");
+      metrics = await installMetrics(runner.events, config);
+      if (config.prometheusEnabled) {
+        say(
+          `Prometheus metrics on http://${config.prometheusHost}:${config.prometheusPort}/metrics`,
+        );
+      }
+      if (config.datadogEnabled) say("Datadog metrics enabled");
+    } catch (error) {
+      writeStderr(`Error: Cannot start metrics: ${(error as Error).message}\n`);
+      for (const probe of probes) probe.uninstall();
+      return isUsageError(error) ? ExitCode.USAGE : ExitCode.FAILURE;
+    }
+  }
 
   let signals = 0;
   const stop = (name: string) => () => {
@@ -346,5 +364,6 @@ async function runInForeground(
   } finally {
     for (const remove of removers) remove();
     for (const probe of probes) probe.uninstall();
+    await metrics?.close().catch(() => {});
   }
 }

@@ -16,7 +16,7 @@ trap cleanup EXIT
 export npm_config_nodedir=${npm_config_nodedir:-/usr}
 
 echo "== build"
-(cd "$ROOT" && deno run -A scripts/build_npm.ts)
+(cd "$ROOT" && "${DENO:-deno}" run -A scripts/build_npm.ts)
 
 echo "== pack"
 TARBALL=$(cd "$ROOT/npm/dist" && npm pack --silent --pack-destination "$WORK" | tail -n 1)

@@ -441,6 +441,63 @@ export const runnerScenarios: Scenario[] = [
       }
     },
   },
+  {
+    name: "Runner.run() keeps its partitions while a message takes longer than the session timeout",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1, "racecar-slow");
+      const group = ctx.uniqueName("racecar-slow");
+      await produceMessages(ctx, topic, 3, 1);
+      const ledger = new Ledger();
+      const revoked: number[] = [];
+      class Slow extends Consumer {
+        static {
+          this.subscribesTo(topic);
+        }
+        override async process(message: Message): Promise<void> {
+          // librdkafka heartbeats from its own thread: 4 s of work outlives a 2 s session.
+          if (message.offset === 0) await delay(4_000);
+          ledger.add(message);
+        }
+        override onPartitionsRevoked(partitions: { partition: number }[]): void {
+          revoked.push(...partitions.map((p) => p.partition));
+        }
+      }
+      start(ctx, new Slow(), group, {
+        config: { "session.timeout.ms": "2000", "max.poll.interval.ms": "20000" },
+      });
+      await waitFor(() => ledger.count >= 3, "the slow message and the rest were processed");
+      assert.deepEqual(ledger.seen.get(0), [0, 1, 2], "each message once, in order");
+      assert.deepEqual(revoked, [], "the group never took the partition away");
+    },
+  },
+  {
+    name: "Runner.run() loses nothing when processing outlasts max.poll.interval.ms",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1, "racecar-maxpoll");
+      const group = ctx.uniqueName("racecar-maxpoll");
+      await produceMessages(ctx, topic, 5, 1);
+      const ledger = new Ledger();
+      let slowRuns = 0;
+      start(
+        ctx,
+        consumerOf(topic, async (message) => {
+          if (message.offset === 1 && slowRuns++ === 0) await delay(5_000);
+          ledger.add(message);
+        }),
+        group,
+        { config: { "session.timeout.ms": "2000", "max.poll.interval.ms": "2000" } },
+      );
+      await waitFor(
+        async () => (await committedOffsets(ctx, group, topic, 1))[0] === 5,
+        "everything was committed after the member rejoined",
+        { timeoutMs: 60_000, everyMs: 300 },
+      );
+      const offsets = ledger.seen.get(0)!;
+      assert.deepEqual([...new Set(offsets)].sort((a, b) => a - b), [0, 1, 2, 3, 4]);
+      assert.ok(slowRuns >= 1);
+    },
+  },
 ];
 
 /** Calls the protected `produce` of a consumer from a test's closure. */
