@@ -108,7 +108,12 @@ async function main(): Promise<number> {
       await runSuite(
         "Deno suite (FFI adapter)",
         Deno.execPath(),
-        ["test", "-A", ...(extra.length > 0 ? extra : ["tests/"])],
+        // --doc also runs the examples in the public modules' documentation.
+        [
+          "test",
+          "-A",
+          ...(extra.length > 0 ? extra : ["--doc", "mod.ts", "testing.ts", "src/", "tests/"]),
+        ],
         env,
         denoTally,
       ),

@@ -442,6 +442,69 @@ export const runnerScenarios: Scenario[] = [
     },
   },
   {
+    name:
+      "Runner.run() does not leave a partition paused after it moved away and came back (racecar #335)",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1, "racecar-335");
+      const group = ctx.uniqueName("racecar-335");
+      await produceMessages(ctx, topic, 3, 1);
+      const ledger = new Ledger();
+      let failures = 0;
+      const range = { "partition.assignment.strategy": "range" };
+      const started = Date.now();
+      start(
+        ctx,
+        consumerOf(topic, (message) => {
+          if (message.offset === 0 && failures++ === 0) throw new Error("fails once");
+          ledger.add(message);
+        }),
+        group,
+        // Paused for a minute: only the rebalance can bring the partition back sooner.
+        { settings: { pauseTimeout: 60 }, config: range },
+      );
+      await waitFor(() => failures === 1, "the first attempt failed and paused the partition");
+      // A second member joins and leaves: an eager rebalance takes the partition
+      // away and gives it back.
+      const visitor = newConsumer(ctx, {
+        config: testConsumerConfig(ctx, group, { ...range, "enable.auto.commit": "false" }),
+      });
+      visitor.subscribe([topic]);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && visitor.assignment().length === 0 && ledger.count === 0) {
+        await visitor.consume(10, 200);
+      }
+      await visitor.close();
+      await waitFor(() => ledger.count >= 3, "the partition was processed after coming back", {
+        timeoutMs: 40_000,
+      });
+      assert.ok(Date.now() - started < 55_000, "well before the 60 s pause would have ended");
+      assert.deepEqual(ledger.seen.get(0), [0, 1, 2]);
+    },
+  },
+  {
+    name: "Runner.run() hands librdkafka's statistics to statisticsCallback",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1, "racecar-stats");
+      const group = ctx.uniqueName("racecar-stats");
+      const received: Record<string, unknown>[] = [];
+      class Watched extends Consumer {
+        static {
+          this.subscribesTo(topic);
+        }
+        override process(): void {}
+        override statisticsCallback(statistics: Record<string, unknown>): void {
+          received.push(statistics);
+        }
+      }
+      start(ctx, new Watched(), group, { config: { "statistics.interval.ms": "200" } });
+      await waitFor(() => received.length >= 2, "two statistics reports arrived");
+      assert.equal(received[0]!.type, "consumer");
+      assert.equal(typeof received[0]!.name, "string");
+      assert.ok("topics" in received[0]!);
+    },
+  },
+  {
     name: "Runner.run() keeps its partitions while a message takes longer than the session timeout",
     async fn(ctx) {
       const topic = await newTopic(ctx, 1, "racecar-slow");

@@ -75,6 +75,8 @@ export class FfiConsumer implements ConsumerTransport {
   #closing = false;
   /** Set while `rd_kafka_consumer_close` runs: revokes then happen without the handler. */
   #nativeClosing = false;
+  /** Rebalance steps queued and not finished yet. */
+  #pendingSteps = 0;
   #closed: Promise<void> | null = null;
 
   /** Creates the consumer; throws a `ConfigError` for a refused property. */
@@ -217,6 +219,8 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   #topicName(rkt: bigint): string {
+    // Consumer-level errors (e.g. an unknown member after a rebalance) carry no topic.
+    if (rkt === 0n) return "";
     let name = this.#topics.get(rkt);
     if (name === undefined) {
       name = readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
@@ -425,7 +429,7 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   /** The thread-safe rebalance callback; runs on the main thread while a native call waits. */
-  #nativeRebalance(rk: Deno.PointerValue, err: number, list: Deno.PointerValue): void {
+  #nativeRebalance(_rk: Deno.PointerValue, err: number, list: Deno.PointerValue): void {
     const lib = this.#lib;
     const partitions = readPartitionList(list).map(({ topic, partition }) => ({
       topic,
@@ -434,20 +438,21 @@ export class FfiConsumer implements ConsumerTransport {
     const protocol = this.#currentProtocol();
     try {
       if (err === ERR._ASSIGN_PARTITIONS) {
+        if (this.#pendingSteps > 0) {
+          // A revoke is still finishing: assigning now would let its deferred
+          // unassign take the new partitions away again. Assign after it, from
+          // a copy (librdkafka frees `list` when this callback returns).
+          this.#enqueue(async () => {
+            withPartitionList(lib, partitions, (copy) => this.#assign(protocol, copy, partitions));
+            if (!this.#nativeClosing && partitions.length > 0) {
+              await this.#callHandler({ kind: "assign", partitions, protocol });
+            }
+          });
+          return;
+        }
         // Taking partitions at once is what librdkafka waits for; the handler
         // hears about it afterwards, as the port promises.
-        const error = protocol === "cooperative"
-          ? takeError(lib, lib.rd_kafka_incremental_assign(rk, list))
-          : errorOf(lib, lib.rd_kafka_assign(rk, list));
-        if (error !== null) this.#client.reportError(error);
-        if (protocol === "eager") this.#assigned.clear();
-        for (const tp of partitions) {
-          const key = partitionKey(tp.topic, tp.partition);
-          this.#assigned.set(key, tp);
-          this.#revoking.delete(key);
-          this.#paused.delete(key);
-          this.#rewind.delete(key);
-        }
+        this.#assign(protocol, list, partitions);
         // Cooperative rounds often assign nothing; a change of nothing is no event.
         if (!this.#nativeClosing && partitions.length > 0) {
           this.#enqueue(() => this.#callHandler({ kind: "assign", partitions, protocol }));
@@ -468,6 +473,28 @@ export class FfiConsumer implements ConsumerTransport {
       this.#unassign(protocol, err === ERR._REVOKE_PARTITIONS ? list : null, partitions);
     } catch (error) {
       this.#client.reportError(asKafkaError(lib, error));
+    }
+  }
+
+  /** Takes partitions: the whole set for eager, `list` in addition for cooperative. */
+  #assign(
+    protocol: RebalanceProtocol,
+    list: Deno.PointerValue,
+    partitions: readonly TopicPartition[],
+  ): void {
+    const lib = this.#lib;
+    const rk = this.#client.rk;
+    const error = protocol === "cooperative"
+      ? takeError(lib, lib.rd_kafka_incremental_assign(rk, list))
+      : errorOf(lib, lib.rd_kafka_assign(rk, list));
+    if (error !== null) this.#client.reportError(error);
+    if (protocol === "eager") this.#assigned.clear();
+    for (const tp of partitions) {
+      const key = partitionKey(tp.topic, tp.partition);
+      this.#assigned.set(key, tp);
+      this.#revoking.delete(key);
+      this.#paused.delete(key);
+      this.#rewind.delete(key);
     }
   }
 
@@ -500,9 +527,12 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   #enqueue(step: () => Promise<void>): void {
+    this.#pendingSteps += 1;
     this.#rebalances = this.#rebalances.then(step).catch((error) =>
       this.#client.reportError(asKafkaError(this.#lib, error))
-    );
+    ).finally(() => {
+      this.#pendingSteps -= 1;
+    });
   }
 
   async #callHandler(event: RebalanceEvent): Promise<void> {

@@ -155,6 +155,7 @@ export class FfiProducer implements ProducerTransport {
   }
 
   #rktName(rkt: Deno.PointerValue): string {
+    if (rkt === null) return "";
     const id = address(rkt);
     let name = this.#rktNames.get(id);
     if (name === undefined) {
