@@ -305,9 +305,19 @@ export class Runner {
       await this.#processBatch(state, raw);
       return;
     }
-    for (const message of raw) {
-      if (state.revoked || this.#fatal !== undefined) return;
-      if (!(await this.#processOne(state, message))) return;
+    // Offsets are stored once per run of a partition's messages, not per message:
+    // storing is local and cheap to delay, and the commit happens later anyway.
+    let done: number | undefined;
+    try {
+      for (const message of raw) {
+        if (state.revoked || this.#fatal !== undefined) return;
+        if (!(await this.#processOne(state, message))) return;
+        done = message.offset;
+      }
+    } finally {
+      if (done !== undefined && !state.revoked) {
+        this.#kafka!.storeOffsets([{ ...state.tp, offset: done + 1 }]);
+      }
     }
   }
 
@@ -351,7 +361,8 @@ export class Runner {
       // Dead-lettered: the partition moves on; otherwise it waits for the retry.
       return (await this.#failed(state, [raw], error, info)) === "skipped";
     }
-    this.#succeeded(state, raw.offset);
+    state.pause.reset();
+    this.#deadLettersInARow = 0;
     return true;
   }
 

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { withConsumerDefaults } from "./_defaults.ts";
 import Kafka from "node-rdkafka";
 import type {
   DeliveryReport as NativeDeliveryReport,
@@ -964,7 +965,11 @@ export function createNodeRdkafkaTransport(): Transport {
     name: "node-rdkafka",
     librdkafkaVersion: version,
     features: { builtin: [...Kafka.features], versionNumber: versionNumber(version) },
-    createConsumer: (options) => new NodeRdkafkaConsumer(options),
+    createConsumer: (options) =>
+      new NodeRdkafkaConsumer({
+        ...options,
+        config: withConsumerDefaults(options.config, versionNumber(version)),
+      }),
     createProducer: (options) => new NodeRdkafkaProducer(options),
     createAdmin: (options) => new NodeRdkafkaAdmin(options),
   };

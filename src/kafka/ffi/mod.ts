@@ -23,6 +23,7 @@ import type {
   Transport,
   TransportFeatures,
 } from "../transport.ts";
+import { withConsumerDefaults } from "../_defaults.ts";
 import { type LoadedLibrary, loadLibrdkafka, type LoadOptions } from "./library.ts";
 import { FfiAdmin } from "./admin.ts";
 import { FfiConsumer } from "./consumer.ts";
@@ -77,7 +78,11 @@ function transportOver(library: LoadedLibrary): FfiTransport {
       libraryPath: library.path,
       optionalSymbols: library.optionalSymbols,
     },
-    createConsumer: (options: ConsumerOptions): ConsumerTransport => new FfiConsumer(lib, options),
+    createConsumer: (options: ConsumerOptions): ConsumerTransport =>
+      new FfiConsumer(lib, {
+        ...options,
+        config: withConsumerDefaults(options.config, library.versionNumber),
+      }),
     createProducer: (options: ProducerOptions): ProducerTransport => new FfiProducer(lib, options),
     createAdmin: (options: AdminOptions): AdminTransport => new FfiAdmin(lib, options),
   };
