@@ -60,6 +60,7 @@ export {
 } from "./src/probes.ts";
 export {
   consumerConfig,
+  herokuConfig,
   loadConfig,
   type LoadConfigOptions,
   producerConfig,

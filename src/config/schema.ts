@@ -182,8 +182,10 @@ export const SETTINGS = {
     type: "enum",
     allowed: ["round-robin", "exhaust-topic"],
     default: "exhaust-topic",
-    description: "How a consumer subscribed to several topics picks the next one to read: " +
-      "drain one topic before the next, or take turns.",
+    origin: "changed",
+    description: "Accepted for compatibility with racecar, and has no effect: one librdkafka " +
+      "consumer reads all of a class's topics, fetching from them together, so no topic " +
+      "waits for another (racecar's one-consumer-per-topic design starved quiet topics).",
   },
   partitionAssignmentStrategy: {
     group: "Consuming and batches",
