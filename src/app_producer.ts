@@ -41,8 +41,8 @@ import {
 import { ConfigError, type DeliveryError, RacecarError } from "./errors.ts";
 import type { Instrumenter } from "./events.ts";
 import { loadDefaultTransport } from "./kafka/default_transport.ts";
-import type { ClientLogEntry, DeliveryReport, Transport } from "./kafka/transport.ts";
-import { logger } from "./logger.ts";
+import type { DeliveryReport, Transport } from "./kafka/transport.ts";
+import { forwardClientLog, logger } from "./logger.ts";
 import { type Bytes, type ProduceOptions, Producer } from "./producer.ts";
 
 /** How {@link createProducer} builds a producer. */
@@ -68,7 +68,6 @@ export interface DefaultProducerOptions extends CreateProducerOptions {
 }
 
 const log = logger("producer");
-const kafkaLog = logger("rdkafka");
 const CODECS = new Set(["gzip", "snappy", "lz4", "zstd"]);
 
 /**
@@ -159,7 +158,7 @@ async function buildProducer(
       if (error.fatal) log.error("Fatal producer error: {error}", { error });
       else log.warn("Producer error: {error}", { error });
     },
-    onLog: forwardLog,
+    onLog: forwardClientLog,
     ...(statistics
       ? {
         onStatistics: (json: string) => {
@@ -185,14 +184,6 @@ async function buildProducer(
 
 function reportAsyncError(error: unknown): void {
   log.error("Asynchronous delivery failed: {error}", { error });
-}
-
-function forwardLog(entry: ClientLogEntry): void {
-  const properties = { facility: entry.facility, message: entry.message };
-  if (entry.level <= 3) kafkaLog.error("[{facility}] {message}", properties);
-  else if (entry.level === 4) kafkaLog.warn("[{facility}] {message}", properties);
-  else if (entry.level <= 6) kafkaLog.info("[{facility}] {message}", properties);
-  else kafkaLog.debug("[{facility}] {message}", properties);
 }
 
 // The one module-level singleton: the default producer and how to build it.

@@ -7,6 +7,7 @@
  */
 
 import { getLogger, type Logger } from "@logtape/logtape";
+import type { ClientLogEntry } from "./kafka/transport.ts";
 
 /** The logger for one part of Racecar, e.g. `logger("runner")`. */
 export function logger(...category: string[]): Logger {
@@ -14,3 +15,15 @@ export function logger(...category: string[]): Logger {
 }
 
 export type { Logger };
+
+const kafkaLog = getLogger(["racecar", "librdkafka"]);
+
+/** Writes one of librdkafka's log lines (syslog levels) to the `racecar.librdkafka` logger. */
+export function forwardClientLog(entry: ClientLogEntry): void {
+  // librdkafka's text may hold braces, so it goes in as a value, not a template.
+  const properties = { facility: entry.facility, message: entry.message };
+  if (entry.level <= 3) kafkaLog.error("[{facility}] {message}", properties);
+  else if (entry.level === 4) kafkaLog.warn("[{facility}] {message}", properties);
+  else if (entry.level <= 6) kafkaLog.info("[{facility}] {message}", properties);
+  else kafkaLog.debug("[{facility}] {message}", properties);
+}

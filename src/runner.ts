@@ -17,7 +17,6 @@ import { bindContext, type Consumer, withDeliveryScope } from "./consumer.ts";
 import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
-  ClientLogEntry,
   ConfigMap,
   ConsumerTransport,
   RawMessage,
@@ -25,7 +24,7 @@ import type {
   TopicPartition,
   Transport,
 } from "./kafka/transport.ts";
-import { logger } from "./logger.ts";
+import { forwardClientLog, logger } from "./logger.ts";
 import { Message } from "./message.ts";
 import { Pause } from "./pause.ts";
 import type { PartitionerName } from "./partitioner.ts";
@@ -199,7 +198,7 @@ export class Runner {
         config: this.#consumerConfig,
         onRebalance: (event) => this.#onRebalance(event),
         onError: (error) => this.#onClientError(error),
-        onLog: (entry) => forwardLog(entry),
+        onLog: (entry) => forwardClientLog(entry),
         onStatistics: (json) => this.#onStatistics(json),
       });
       this.#consumer[bindContext]({
@@ -675,7 +674,7 @@ export class Runner {
         this.#transport.createProducer({
           config: this.#producerConfig,
           onError: (error) => this.#onClientError(error),
-          onLog: (entry) => forwardLog(entry),
+          onLog: (entry) => forwardClientLog(entry),
         }),
         {
           clientId: this.#settings.clientId,
@@ -765,15 +764,4 @@ function validateSettings(settings: RunnerSettings, className: string): void {
 
 function describe(partitions: readonly TopicPartition[]): string {
   return partitions.map((tp) => `${tp.topic}/${tp.partition}`).join(", ") || "nothing";
-}
-
-const kafkaLog = logger("librdkafka");
-
-function forwardLog(entry: ClientLogEntry): void {
-  // librdkafka's text may hold braces, so it goes in as a value, not a template.
-  const properties = { facility: entry.facility, message: entry.message };
-  if (entry.level <= 3) kafkaLog.error("[{facility}] {message}", properties);
-  else if (entry.level === 4) kafkaLog.warn("[{facility}] {message}", properties);
-  else if (entry.level <= 6) kafkaLog.info("[{facility}] {message}", properties);
-  else kafkaLog.debug("[{facility}] {message}", properties);
 }
