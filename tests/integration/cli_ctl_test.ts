@@ -174,12 +174,12 @@ Deno.test({
       FIXTURE_STALL_MS: "4000",
     });
     const probe = (name: string) => ctl([name], { cwd: dir, env: cleanEnv(probeEnv) });
+    // Before the consumer starts (not merely before it got going: that would race).
+    const before = await probe("liveness_probe");
+    assertEquals(before.code, 1);
+    assert(before.stderr.includes("Racecar healthcheck failed: Liveness file not found"));
     const proc = racecar(["StallConsumer", "--require", FIXTURES], { cwd: dir, env });
     try {
-      const before = await probe("liveness_probe");
-      assertEquals(before.code, 1);
-      assert(before.stderr.includes("Racecar healthcheck failed: Liveness file not found"));
-
       await proc.waitFor("Liveness probe enabled");
       await waitUntil("liveness to pass", async () => (await probe("liveness_probe")).code === 0);
       await waitUntil("readiness to pass", async () => (await probe("readiness_probe")).code === 0);
