@@ -119,6 +119,15 @@ async function main(): Promise<number> {
       ),
     );
     if (extra.length === 0) {
+      // The package must stay publishable to JSR: no slow types, a clean file list.
+      const publish = await runSuite(
+        "JSR publish dry run",
+        Deno.execPath(),
+        ["publish", "--dry-run", "--allow-dirty"],
+        env,
+        exitTally,
+      );
+      add({ ...publish, passed: publish.ok ? 1 : 0, failed: publish.ok ? 0 : 1 });
       const build = await runSuite(
         "npm build",
         Deno.execPath(),

@@ -174,7 +174,7 @@ export class Producer {
   }
 
   /** Waits for everything queued so far; rejects on timeout. */
-  async flush(timeoutMs = this.#messageTimeoutMs): Promise<void> {
+  async flush(timeoutMs: number = this.#messageTimeoutMs): Promise<void> {
     await this.#transport.flush(timeoutMs);
   }
 
