@@ -119,24 +119,19 @@ async function main(): Promise<number> {
       ),
     );
     if (extra.length === 0) {
+      /** A step that is one check: it passes when the command exits 0. */
+      const check = async (label: string, command: string, args: string[]) => {
+        const result = await runSuite(label, command, args, env, exitTally);
+        add({ ...result, passed: result.ok ? 1 : 0, failed: result.ok ? 0 : 1 });
+        return result.ok;
+      };
       // The package must stay publishable to JSR: no slow types, a clean file list.
-      const publish = await runSuite(
-        "JSR publish dry run",
-        Deno.execPath(),
-        ["publish", "--dry-run", "--allow-dirty"],
-        env,
-        exitTally,
-      );
-      add({ ...publish, passed: publish.ok ? 1 : 0, failed: publish.ok ? 0 : 1 });
-      const build = await runSuite(
-        "npm build",
-        Deno.execPath(),
-        ["run", "-A", "scripts/build_npm.ts"],
-        env,
-        exitTally,
-      );
-      add({ ...build, passed: build.ok ? 1 : 0, failed: build.ok ? 0 : 1 });
-      if (build.ok) {
+      await check("JSR publish dry run", Deno.execPath(), [
+        "publish",
+        "--dry-run",
+        "--allow-dirty",
+      ]);
+      if (await check("npm build", Deno.execPath(), ["run", "-A", "scripts/build_npm.ts"])) {
         add(
           await runSuite(
             "Node suite (node-rdkafka adapter)",
@@ -146,14 +141,11 @@ async function main(): Promise<number> {
             nodeTally,
           ),
         );
-        const pack = await runSuite(
+        await check(
           "npm pack, install in a fresh Node project, npx racecar",
           "sh",
           ["tests/node/pack_test.sh"],
-          env,
-          exitTally,
         );
-        add({ ...pack, passed: pack.ok ? 1 : 0, failed: pack.ok ? 0 : 1 });
       }
     }
   } finally {

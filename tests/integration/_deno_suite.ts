@@ -11,24 +11,29 @@ import type { RacecarCommand, Scenario, SuiteContext } from "../suite/_suite.ts"
 /** The broker the integration tests use. */
 export const brokers: string = Deno.env.get("RACECAR_BROKERS") ?? "127.0.0.1:9092";
 
-/** Registers each scenario as a Deno test named `<label>: <scenario>`. */
+/**
+ * Registers each scenario as a Deno test named `<label>: <scenario>`; `transport`
+ * may be a factory, called once per scenario.
+ */
 export function registerScenarios(
   label: string,
-  transport: Transport,
+  transport: Transport | (() => Transport),
   scenarios: readonly Scenario[],
   racecar?: RacecarCommand,
+  options: { sanitize?: boolean } = {},
 ): void {
   for (const scenario of scenarios) {
     Deno.test({
       name: `${label}: ${scenario.name}`,
       // librdkafka's threads and the adapters' worker-thread calls are not JS ops
-      // the sanitizers understand; each scenario closes its clients itself.
-      sanitizeOps: false,
-      sanitizeResources: false,
+      // the sanitizers understand; each scenario closes its clients itself. An
+      // in-process adapter (memory) keeps them on.
+      sanitizeOps: options.sanitize ?? false,
+      sanitizeResources: options.sanitize ?? false,
       async fn() {
         const cleanups: (() => unknown)[] = [];
         const ctx: SuiteContext = {
-          transport,
+          transport: typeof transport === "function" ? transport() : transport,
           brokers,
           uniqueName: (prefix) => `${prefix}-${crypto.randomUUID().slice(0, 12)}`,
           defer: (fn) => void cleanups.push(fn),

@@ -12,8 +12,9 @@
 
 import assert from "node:assert/strict";
 import { createMemoryTransport } from "../../src/kafka/memory.ts";
-import type { SuiteContext } from "../suite/_suite.ts";
+import type { Scenario } from "../suite/_suite.ts";
 import { transportScenarios } from "../suite/transport_scenarios.ts";
+import { registerScenarios } from "./_deno_suite.ts";
 
 /** Scenarios the memory adapter must pass. */
 const APPLICABLE = new Set([
@@ -37,6 +38,7 @@ const NOT_APPLICABLE: Record<string, string> = {
     "(it does not pretend to know librdkafka's configuration)",
 };
 
+const applicable: Scenario[] = [];
 for (const scenario of transportScenarios) {
   const reason = NOT_APPLICABLE[scenario.name];
   if (reason !== undefined) {
@@ -61,33 +63,16 @@ for (const scenario of transportScenarios) {
     });
     continue;
   }
-  Deno.test(`memory: ${scenario.name}`, async () => {
-    const cleanups: (() => unknown)[] = [];
-    let counter = 0;
-    const ctx: SuiteContext = {
-      transport: createMemoryTransport({ numPartitions: 1 }),
-      brokers: "memory",
-      uniqueName: (prefix) => `${prefix}-${++counter}`,
-      defer: (fn) => void cleanups.push(fn),
-    };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const limit = scenario.timeoutMs ?? 60_000;
-    try {
-      await Promise.race([
-        scenario.fn(ctx),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`Scenario timed out after ${limit} ms`)),
-            limit,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      for (const cleanup of cleanups.reverse()) await cleanup();
-    }
-  });
+  applicable.push(scenario);
 }
+
+registerScenarios(
+  "memory",
+  () => createMemoryTransport({ numPartitions: 1 }),
+  applicable,
+  undefined,
+  { sanitize: true },
+);
 
 Deno.test("memory: every scenario named in the selection exists", () => {
   const names = new Set(transportScenarios.map((s) => s.name));
