@@ -138,7 +138,9 @@ test("Producer.send() round-trips headers and createTime when they are given", a
   const topic = await newTopic();
   const producer = await createProducer({ brokers: [brokers] }, { transport });
   try {
-    const createTime = new Date(Date.UTC(2020, 1, 29, 12, 34, 56, 789));
+    // An hour ago, with milliseconds: distinct from now, yet inside the topic's
+    // retention (an older time would let retention delete the message mid-test).
+    const createTime = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 789);
     await producer.produceSync("with headers", {
       topic,
       key: "k",

@@ -36,7 +36,13 @@ async function consumeUntil(
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (!done(all)) {
     if (Date.now() > deadline) {
-      assert.fail(`Condition not met in time; consumed ${all.length} messages`);
+      // Say what arrived and what the consumer holds, so a failure can be diagnosed.
+      const seen = all.map((m) => `${m.partition}@${m.offset}`).join(", ");
+      const held = consumer.assignment().map((tp) => `${tp.topic}/${tp.partition}`).join(", ");
+      assert.fail(
+        `Condition not met in time; consumed ${all.length} messages [${seen}], ` +
+          `assignment [${held}], assignment lost: ${consumer.assignmentLost()}`,
+      );
     }
     const batch = await consumer.consume(options.max ?? 100, 200);
     options.onBatch?.(batch);
@@ -89,7 +95,9 @@ export const transportScenarios: Scenario[] = [
         config: { "bootstrap.servers": ctx.brokers },
       });
       ctx.defer(() => producer.close());
-      const timestamp = Date.UTC(2024, 0, 2, 3, 4, 5);
+      // An hour ago: distinct from now, yet inside the topic's retention (an old
+      // timestamp would let time-based retention delete the message mid-test).
+      const timestamp = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
       const first = await producer.produce({
         topic,
         key: bytes("order-1"),
