@@ -79,12 +79,6 @@ export function exit(code: number): never {
   throw new Error("unreachable");
 }
 
-/** Sets the exit code used when the process ends on its own. */
-export function setExitCode(code: number): void {
-  if (isDeno) g.Deno.exitCode = code;
-  else nodeProcess.exitCode = code;
-}
-
 /** Writes text to standard error. */
 export function writeStderr(text: string): void {
   if (isDeno) g.Deno.stderr.writeSync(new TextEncoder().encode(text));
@@ -155,17 +149,6 @@ export async function writeTextFile(path: string, text: string): Promise<void> {
   if (isDeno) return await g.Deno.writeTextFile(path, text);
   const fs = await import("node:fs/promises");
   await fs.writeFile(path, text, "utf8");
-}
-
-/** Removes a file; a missing file is fine. */
-export async function removeFile(path: string): Promise<void> {
-  try {
-    if (isDeno) return await g.Deno.remove(path);
-    const fs = await import("node:fs/promises");
-    await fs.unlink(path);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
 }
 
 /** The modification time of a file in ms since the epoch; `undefined` when missing. */

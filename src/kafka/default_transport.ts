@@ -13,12 +13,9 @@
 import { getEnv } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
+import { unknownTransport } from "./_transport_names.ts";
 
-/** Adapter names `RACECAR_TRANSPORT` accepts. */
-export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "memory"] as const;
-
-/** One of {@link TRANSPORT_NAMES}. */
-export type TransportName = typeof TRANSPORT_NAMES[number];
+export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
 
 /**
  * Loads the adapter this runtime uses by default, or the one named by the
@@ -50,10 +47,6 @@ export async function loadDefaultTransport(): Promise<Transport> {
         { key: "RACECAR_TRANSPORT" },
       );
     default:
-      throw new ConfigError(
-        `Cannot load transport "${name}": 'RACECAR_TRANSPORT' must be one of ` +
-          `${TRANSPORT_NAMES.map((n) => `"${n}"`).join(", ")}`,
-        { key: "RACECAR_TRANSPORT" },
-      );
+      throw unknownTransport(name);
   }
 }
