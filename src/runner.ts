@@ -151,6 +151,7 @@ export class Runner {
   });
   /** The shutdown timed out: commit nothing more. */
   #abandoned = false;
+  #running = false;
 
   /** Prepares a runner; nothing connects until {@link run}. */
   constructor(options: RunnerOptions) {
@@ -216,6 +217,7 @@ export class Runner {
    * when the shutdown outlasts `shutdownTimeout`.
    */
   async run(): Promise<void> {
+    this.#running = true;
     const running = this.#run();
     try {
       const outcome = await Promise.race([
@@ -240,9 +242,12 @@ export class Runner {
     }
   }
 
-  /** Starts the `shutdownTimeout` clock, once: at stop(), or when the loop ends on its own. */
+  /**
+   * Starts the `shutdownTimeout` clock, once: at stop(), or when the loop ends
+   * on its own. Not before run(), whose end clears it.
+   */
   #startShutdownClock(): void {
-    if (this.#shutdownTimer !== undefined) return;
+    if (this.#shutdownTimer !== undefined || !this.#running) return;
     this.#shutdownTimer = setTimeout(
       () => this.#timeOutShutdown(),
       this.#settings.shutdownTimeout * 1000,
