@@ -156,6 +156,15 @@ export abstract class Consumer {
    */
   onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
 
+  /**
+   * Called instead of {@link onPartitionsRevoked} when the group already gave
+   * the partitions to other members (this member missed `session_timeout` or
+   * `max_poll_interval`): drop per-partition state without flushing it. Nothing
+   * is committed for them; their uncommitted messages are processed again by
+   * the new owners. The member rejoins and gets partitions again.
+   */
+  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
+
   /** Receives librdkafka's statistics every `statistics_interval` seconds. */
   statisticsCallback?(statistics: Record<string, unknown>): void;
 

@@ -95,6 +95,8 @@ export interface EventMap {
   ready: BasePayload & { partitions: TopicPartition[] };
   partitions_assigned: BasePayload & Timed & { partitions: TopicPartition[] };
   partitions_revoked: BasePayload & Timed & { partitions: TopicPartition[] };
+  /** The group took partitions away before they could be revoked: nothing was committed. */
+  partitions_lost: BasePayload & Timed & { partitions: TopicPartition[] };
   /** Offsets were committed. */
   commit: BasePayload & Timed & { reason: "interval" | "revoke" | "shutdown" | "manual" };
   /** A consumer's `produce` queued a message. */

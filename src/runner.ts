@@ -13,6 +13,7 @@
  * @module
  */
 
+import { SETTINGS } from "./config/schema.ts";
 import { bindContext, type Consumer, withDeliveryScope } from "./consumer.ts";
 import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
@@ -51,8 +52,9 @@ export interface RunnerSettings {
   /** Where messages go after `maxRetries` failures. */
   deadLetterTopic?: string | undefined;
   /**
-   * Stop the consumer instead of dead-lettering when this many messages in a
-   * row would be dead-lettered (a bad deploy, not a bad message). @default 100
+   * Stop the consumer instead of dead-lettering when this many failures in a
+   * row of one partition would be dead-lettered (a bad deploy, not a bad
+   * message). A failed batch (`processBatch`) counts once. @default 100
    */
   deadLetterSafetyLimit?: number;
   /** Partitions processed at the same time. @default 1 */
@@ -61,6 +63,12 @@ export interface RunnerSettings {
   synchronousCommits?: boolean;
   /** Seconds to wait for in-flight work of revoked partitions. @default 30 */
   revokeTimeout?: number;
+  /**
+   * Seconds from {@link Runner.stop} to the end of the shutdown (work in hand,
+   * final commit, leaving the group). After it, `run()` rejects with a
+   * `SHUTDOWN_TIMEOUT` error and nothing more is committed. @default 60
+   */
+  shutdownTimeout?: number;
   /** Receives every processing error with racecar's payload. */
   onError?: (error: unknown, info: ErrorInfo) => void | Promise<void>;
 }
@@ -87,7 +95,12 @@ interface PartitionState {
   readonly tp: TopicPartition;
   readonly pause: Pause;
   inFlight: Promise<void> | undefined;
+  /** Revoked or lost: start no new work. */
   revoked: boolean;
+  /** Store no more offsets: the revoke committed, or the assignment was lost. */
+  closed: boolean;
+  /** Failures of this partition dead-lettered since its last success. */
+  deadLettersInARow: number;
   /** Offset to seek to when a pause ends. */
   resumeAt: number | undefined;
 }
@@ -129,8 +142,16 @@ export class Runner {
   #stopped: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #ready = false;
-  #deadLettersInARow = 0;
   #fatal: unknown;
+  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+  #timeOutShutdown: () => void = () => {};
+  /** Resolves when a started shutdown outlasts `shutdownTimeout`. */
+  readonly #shutdownTimedOut = new Promise<"timeout">((resolve) => {
+    this.#timeOutShutdown = () => resolve("timeout");
+  });
+  /** The shutdown timed out: commit nothing more. */
+  #abandoned = false;
+  #running = false;
 
   /** Prepares a runner; nothing connects until {@link run}. */
   constructor(options: RunnerOptions) {
@@ -151,7 +172,8 @@ export class Runner {
       deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? 100,
       concurrency: s.concurrency ?? 1,
       synchronousCommits: s.synchronousCommits ?? true,
-      revokeTimeout: s.revokeTimeout ?? 30,
+      revokeTimeout: s.revokeTimeout ?? SETTINGS.revokeTimeout.default,
+      shutdownTimeout: s.shutdownTimeout ?? SETTINGS.shutdownTimeout.default,
     };
     validateSettings(this.#settings, this.#className);
     if (
@@ -186,11 +208,53 @@ export class Runner {
   /** Asks the loop to finish the work in hand and shut down cleanly. */
   stop(): void {
     this.#stopRequested = true;
+    this.#startShutdownClock();
     this.#wake?.();
   }
 
-  /** Runs the consumer; resolves after a clean shutdown, rejects on a crash. */
+  /**
+   * Runs the consumer; resolves after a clean shutdown, rejects on a crash or
+   * when the shutdown outlasts `shutdownTimeout`.
+   */
   async run(): Promise<void> {
+    this.#running = true;
+    const running = this.#run();
+    try {
+      const outcome = await Promise.race([
+        running.then(() => "done" as const, () => "done" as const),
+        this.#shutdownTimedOut,
+      ]);
+      if (outcome === "timeout") {
+        this.#abandoned = true;
+        running.catch(() => {});
+        const error = new RacecarError(
+          "SHUTDOWN_TIMEOUT",
+          `Cannot stop ${this.#className} cleanly: the shutdown took longer than ` +
+            `'shutdown_timeout' (${this.#settings.shutdownTimeout} s); giving up without ` +
+            `committing more (uncommitted work is processed again by the partitions' next owner)`,
+        );
+        this.#events.emit("error", () => ({ ...this.#base(), error, fatal: true }));
+        throw error;
+      }
+      await running;
+    } finally {
+      clearTimeout(this.#shutdownTimer);
+    }
+  }
+
+  /**
+   * Starts the `shutdownTimeout` clock, once: at stop(), or when the loop ends
+   * on its own. Not before run(), whose end clears it.
+   */
+  #startShutdownClock(): void {
+    if (this.#shutdownTimer !== undefined || !this.#running) return;
+    this.#shutdownTimer = setTimeout(
+      () => this.#timeOutShutdown(),
+      this.#settings.shutdownTimeout * 1000,
+    );
+  }
+
+  async #run(): Promise<void> {
     const base = this.#base();
     let crashed: unknown;
     try {
@@ -222,8 +286,10 @@ export class Runner {
         groupId: this.#settings.groupId,
       });
       await this.#loop();
+      this.#startShutdownClock();
       await this.#shutDownGracefully();
     } catch (error) {
+      this.#startShutdownClock();
       crashed = error;
       this.#events.emit("error", () => ({ ...base, error, fatal: true }));
     } finally {
@@ -314,9 +380,7 @@ export class Runner {
         done = message.offset;
       }
     } finally {
-      if (done !== undefined && !state.revoked) {
-        this.#kafka!.storeOffsets([{ ...state.tp, offset: done + 1 }]);
-      }
+      if (done !== undefined) this.#store(state, done + 1);
     }
   }
 
@@ -361,7 +425,7 @@ export class Runner {
       return (await this.#failed(state, [raw], error, info)) === "skipped";
     }
     state.pause.reset();
-    this.#deadLettersInARow = 0;
+    state.deadLettersInARow = 0;
     return true;
   }
 
@@ -405,9 +469,20 @@ export class Runner {
 
   #succeeded(state: PartitionState, offset: number): void {
     state.pause.reset();
-    this.#deadLettersInARow = 0;
-    if (state.revoked) return;
-    this.#kafka!.storeOffsets([{ ...state.tp, offset: offset + 1 }]);
+    state.deadLettersInARow = 0;
+    this.#store(state, offset + 1);
+  }
+
+  /**
+   * Stores `next` (the next offset to consume) for a partition: the one place
+   * offsets are stored. Work that finishes while a revoke waits for it is
+   * stored, and the revoke's commit includes it. Once that commit started, or
+   * when the assignment was lost, nothing more is stored: a later store would
+   * be committed on behalf of the partition's next owner (racecar #198).
+   */
+  #store(state: PartitionState, next: number): void {
+    if (state.closed || this.#abandoned) return;
+    this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
   }
 
   async #failed(
@@ -419,7 +494,8 @@ export class Runner {
     const first = raw[0]!;
     const last = raw[raw.length - 1]!;
     try {
-      this.#settings.onError?.(error, info);
+      // An async handler's rejection is caught too: it must never end the process.
+      await this.#settings.onError?.(error, info);
     } catch (handlerError) {
       log.error("The error handler itself failed: {error}", { error: handlerError });
     }
@@ -437,10 +513,10 @@ export class Runner {
     }
     if (this.#settings.pauseTimeout === 0) {
       if (maxRetries !== undefined) {
-        // Retry at once: go back to the failed offset without pausing.
+        // Retry at once: a pause of 0 s, ended as soon as the seek back succeeded.
         state.pause.pause(this.#clock());
-        state.pause.resume();
-        await this.#kafka!.seek({ ...state.tp, offset: first.offset }, 10_000);
+        state.resumeAt = first.offset;
+        if (!(await this.#seekBack(state))) this.#kafka!.pause([state.tp]);
         return "retry";
       }
       throw new RacecarError(
@@ -478,12 +554,13 @@ export class Runner {
     attempts: number,
   ): Promise<void> {
     const topic = this.#settings.deadLetterTopic!;
-    if (this.#deadLettersInARow + raw.length > this.#settings.deadLetterSafetyLimit) {
+    // A failure counts once, a message's or a whole batch's, per partition.
+    if (state.deadLettersInARow + 1 > this.#settings.deadLetterSafetyLimit) {
       throw new RacecarError(
         "DEAD_LETTER_LIMIT",
-        `Stopping ${this.#className}: ${this.#deadLettersInARow} messages in a row went to ` +
-          `dead-letter topic "${topic}" and ${state.tp.topic}/${state.tp.partition} at ` +
-          `${raw[0]!.offset} would exceed 'dead_letter_safety_limit' ` +
+        `Stopping ${this.#className}: ${state.deadLettersInARow} failures in a row of ` +
+          `${state.tp.topic}/${state.tp.partition} went to dead-letter topic "${topic}" and the ` +
+          `one at ${raw[0]!.offset} would exceed 'dead_letter_safety_limit' ` +
           `(${this.#settings.deadLetterSafetyLimit}); this looks like a bug in the consumer, ` +
           `not bad messages. Nothing was skipped: fix the cause and restart`,
         { cause: error },
@@ -510,10 +587,10 @@ export class Runner {
             "racecar-attempts": String(attempts),
           }).map(([k, v]) => ({ key: k, value: new TextEncoder().encode(v) })),
         ],
-        ...(message.timestamp === null ? {} : { createTime: message.timestamp }),
+        // Written now: the original timestamp (in its header) may be near the end of retention.
       })
     ));
-    this.#deadLettersInARow += raw.length;
+    state.deadLettersInARow += 1;
     this.#events.emit("dead_letter", () => ({
       ...this.#base(),
       ...state.tp,
@@ -530,9 +607,7 @@ export class Runner {
       attempts,
     });
     state.pause.reset();
-    if (!state.revoked) {
-      this.#kafka!.storeOffsets([{ ...state.tp, offset: raw[raw.length - 1]!.offset + 1 }]);
-    }
+    this.#store(state, raw[raw.length - 1]!.offset + 1);
   }
 
   async #resumeExpiredPauses(): Promise<void> {
@@ -547,15 +622,35 @@ export class Runner {
         }));
         continue;
       }
+      // The partition stays paused until the seek back succeeded; a failed seek is retried
+      // on the next loop.
+      if (!(await this.#seekBack(state))) continue;
       log.info("Resuming partition {topic}/{partition}: its pause ended", { ...state.tp });
-      state.pause.resume();
-      if (state.resumeAt !== undefined) {
-        await this.#kafka!.seek({ ...state.tp, offset: state.resumeAt }, 10_000);
-        state.resumeAt = undefined;
-      }
       this.#kafka!.resume([state.tp]);
       this.#events.emit("resume", () => ({ ...this.#base(), ...state.tp }));
     }
+  }
+
+  /**
+   * Moves a paused partition back to its failed offset and ends the pause;
+   * false (and still paused) when the seek failed.
+   */
+  async #seekBack(state: PartitionState): Promise<boolean> {
+    if (state.resumeAt !== undefined) {
+      try {
+        await this.#kafka!.seek({ ...state.tp, offset: state.resumeAt }, 10_000);
+      } catch (error) {
+        log.warn(
+          "Cannot seek {topic}/{partition} back to {offset}; it stays paused and the seek is " +
+            "retried on the next loop: {error}",
+          { ...state.tp, offset: state.resumeAt, error },
+        );
+        return false;
+      }
+      state.resumeAt = undefined;
+    }
+    state.pause.resume();
+    return true;
   }
 
   async #onRebalance(event: RebalanceEvent): Promise<void> {
@@ -571,6 +666,8 @@ export class Runner {
           }),
           inFlight: undefined,
           revoked: false,
+          closed: false,
+          deadLettersInARow: 0,
           resumeAt: undefined,
         });
       }
@@ -592,6 +689,10 @@ export class Runner {
     const states = event.partitions
       .map((tp) => this.#partitions.get(key(tp)))
       .filter((s): s is PartitionState => s !== undefined);
+    if (this.#kafka?.assignmentLost() === true) {
+      await this.#onPartitionsLost(event.partitions, states);
+      return;
+    }
     await this.#events.instrument(
       "partitions_revoked",
       () => ({ ...base, partitions: event.partitions }),
@@ -601,12 +702,40 @@ export class Runner {
         try {
           await this.#consumer.onPartitionsRevoked?.(event.partitions);
         } finally {
+          for (const state of states) state.closed = true;
           await this.#commit("revoke");
           for (const state of states) this.#partitions.delete(key(state.tp));
         }
       },
     );
     log.info("Revoked {partitions}", { partitions: describe(event.partitions) });
+  }
+
+  /**
+   * The group took the partitions away already (session timeout, max poll
+   * interval): other members own them, so nothing is stored or committed for
+   * them; their uncommitted work is processed again there.
+   */
+  async #onPartitionsLost(partitions: TopicPartition[], states: PartitionState[]): Promise<void> {
+    for (const state of states) {
+      state.revoked = true;
+      state.closed = true;
+    }
+    await this.#events.instrument(
+      "partitions_lost",
+      () => ({ ...this.#base(), partitions }),
+      async () => {
+        try {
+          await this.#waitFor(states, this.#settings.revokeTimeout * 1000);
+          await this.#consumer.onPartitionsLost?.(partitions);
+        } finally {
+          for (const state of states) this.#partitions.delete(key(state.tp));
+        }
+      },
+    );
+    log.warn("Lost {partitions}: the group gave them to other members", {
+      partitions: describe(partitions),
+    });
   }
 
   async #waitFor(states: PartitionState[], timeoutMs: number): Promise<void> {
@@ -627,7 +756,7 @@ export class Runner {
 
   async #commit(reason: "revoke" | "shutdown"): Promise<void> {
     const kafka = this.#kafka;
-    if (kafka === undefined) return;
+    if (kafka === undefined || this.#abandoned) return;
     try {
       await this.#events.instrument(
         "commit",
@@ -755,9 +884,17 @@ function validateSettings(settings: RunnerSettings, className: string): void {
   positive("fetch_messages", settings.fetchMessages);
   positive("max_wait_time", settings.maxWaitTime);
   positive("concurrency", settings.concurrency);
+  positive("shutdown_timeout", settings.shutdownTimeout);
   if (settings.maxRetries !== undefined && settings.deadLetterTopic === undefined) {
     throw new RangeError(
       `Cannot run ${className}: 'max_retries' needs 'dead_letter_topic' (where failed messages go)`,
+    );
+  }
+  if (settings.maxRetries !== undefined && settings.pauseTimeout === -1) {
+    throw new RangeError(
+      `Cannot run ${className}: 'pause_timeout' -1 pauses a failing partition until restart, so ` +
+        `'max_retries' (${settings.maxRetries}) would never be reached and nothing dead-lettered; ` +
+        `set a positive 'pause_timeout' or unset 'max_retries'`,
     );
   }
 }

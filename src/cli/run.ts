@@ -87,6 +87,8 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
       : { deadLetterSafetyLimit: config.deadLetterSafetyLimit }),
     concurrency: config.concurrency,
     synchronousCommits: config.synchronousCommits,
+    revokeTimeout: config.revokeTimeout,
+    shutdownTimeout: config.shutdownTimeout,
     ...(config.onError === undefined ? {} : { onError: config.onError }),
   };
 }

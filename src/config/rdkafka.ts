@@ -99,6 +99,7 @@ export function consumerConfig(
  * const props = producerConfig({ ...defaultConfig(), producerCompressionCodec: "zstd" });
  * console.assert(props["compression.codec"] === "zstd");
  * console.assert(props["message.timeout.ms"] === "300000");
+ * console.assert(props["enable.idempotence"] === "true");
  * ```
  */
 export function producerConfig(
@@ -106,6 +107,8 @@ export function producerConfig(
   options: RdkafkaOptions = {},
 ): Record<string, string> {
   return {
+    // Retries neither duplicate nor reorder within a partition; `producer` entries may turn it off.
+    "enable.idempotence": "true",
     ...mapped(config, "producer", false),
     "statistics.interval.ms": statisticsMs(config, options),
     ...securityConfig(config),

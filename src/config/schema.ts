@@ -206,7 +206,8 @@ export const SETTINGS = {
     origin: "changed",
     description: "How long to pause a partition after processing fails, then retry. `-1` " +
       "pauses it until the process restarts. `0` does not pause: the error propagates and " +
-      "stops the consumer.",
+      "stops the consumer. Must be positive with `max_retries` (with `-1` or `0` no retry " +
+      "would ever happen).",
     notes: "Racecar's README says `0` disables pausing; in fact the error crashed the " +
       "process. We keep that behaviour and say so.",
   },
@@ -244,8 +245,10 @@ export const SETTINGS = {
     default: 100,
     min: 0,
     origin: "new",
-    description: "Stop the consumer after this many consecutive dead-lettered messages, which " +
-      "usually means a broken dependency rather than bad messages. `0`: no limit.",
+    description: "Stop the consumer instead of dead-lettering when this many failures in a row " +
+      "of one partition went to `dead_letter_topic`, which usually means a broken dependency " +
+      "rather than bad messages. A failure is one message with `process` and one whole batch " +
+      "with `processBatch`; a success on the partition starts the count again. `0`: no limit.",
   },
 
   // Offset commits
@@ -336,6 +339,27 @@ export const SETTINGS = {
       "statistics (a consumer's `statisticsCallback` or a metrics exporter); otherwise off.",
     rdkafka: "statistics.interval.ms",
     scope: "both",
+  },
+  revokeTimeout: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 30,
+    min: 0,
+    origin: "new",
+    description: "How long a rebalance waits for the in-flight work of revoked partitions " +
+      "before committing what finished and giving them up. Work that finishes later is not " +
+      "committed: the partitions' next owner processes it again.",
+  },
+  shutdownTimeout: {
+    group: "Timeouts and intervals",
+    type: "duration",
+    default: 60,
+    min: 1,
+    origin: "new",
+    description: "How long a stop (SIGTERM, SIGINT) may take: finishing the work in hand, the " +
+      "final commit and leaving the group. After it the process exits 1 without committing " +
+      "more; uncommitted work is processed again by the partitions' next owner.",
+    notes: "Karafka's name. Racecar waited forever, e.g. for an unreachable coordinator.",
   },
 
   // Memory and network
@@ -597,6 +621,11 @@ export const SETTINGS = {
     itemFormat: "keyValue",
     description: "Extra librdkafka producer properties as `key=value` entries. They override " +
       "the properties Racecar derives.",
+    notes: "Producers run with `enable.idempotence=true` by default, so librdkafka's retries " +
+      "neither duplicate nor reorder messages within a partition (this needs `acks=all`, " +
+      "librdkafka's default). Turn it off with `enable.idempotence=false` here, e.g. for " +
+      "brokers older than 0.11 or principals without the `IdempotentWrite` permission on " +
+      "Kafka before 3.0.",
   },
 
   // Logging

@@ -415,6 +415,7 @@ function subscribe(events: Instrumenter, registry: Registry): (() => void)[] {
     }),
     events.on("partitions_assigned", (p) => changeAssignment(p, "assigned")),
     events.on("partitions_revoked", (p) => changeAssignment(p, "revoked")),
+    events.on("partitions_lost", (p) => changeAssignment(p, "revoked")),
     events.on("dead_letter", (p) => {
       deadLetters.inc(
         { ...groupLabels(p), topic: p.topic, dead_letter_topic: p.deadLetterTopic },

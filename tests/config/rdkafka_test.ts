@@ -87,6 +87,7 @@ Deno.test("`producerConfig()` maps producer settings and pass-through entries", 
   assert.deepEqual(producerConfig(defaultConfig()), {
     "bootstrap.servers": "localhost:9092",
     "client.id": "racecar",
+    "enable.idempotence": "true",
     "message.timeout.ms": "300000",
     partitioner: "consistent_random",
     "statistics.interval.ms": "0",
@@ -99,6 +100,12 @@ Deno.test("`producerConfig()` maps producer settings and pass-through entries", 
   assert.equal(props.partitioner, "murmur2");
   assert.equal(props["group.id"], undefined);
   assert.equal(props["fetch.wait.max.ms"], undefined);
+});
+
+Deno.test("`producerConfig()` turns idempotence on unless a producer entry turns it off", () => {
+  assert.equal(producerConfig(defaultConfig())["enable.idempotence"], "true");
+  const props = producerConfig(config({ producer: ["enable.idempotence=false"] }));
+  assert.equal(props["enable.idempotence"], "false");
 });
 
 Deno.test("`securityConfig()` maps SSL and SASL settings to both clients", () => {

@@ -140,6 +140,24 @@ Deno.test("`racecar` exits 2 naming the setting when a value is invalid", async 
   assert(!result.stderr.includes("Crashed"), result.stderr);
 });
 
+Deno.test("`racecar` exits 2 naming both settings when pause_timeout -1 meets max_retries", async () => {
+  const result = await runToEnd([
+    "EchoConsumer",
+    "--require",
+    FIXTURES,
+    "--pause-timeout",
+    "-1",
+    "--max-retries",
+    "2",
+    "--dead-letter-topic",
+    "echo-dlq",
+  ]);
+  assertEquals(result.code, 2);
+  assert(result.stderr.includes("'pause_timeout'"), result.stderr);
+  assert(result.stderr.includes("'max_retries'"), result.stderr);
+  assert(!result.stderr.includes("Crashed"), result.stderr);
+});
+
 Deno.test("`racecar` exits 2 listing where it looked when the consumer does not exist", async () => {
   const result = await runToEnd(["NoSuchConsumer"]);
   assertEquals(result.code, 2);

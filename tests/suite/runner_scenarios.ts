@@ -561,6 +561,60 @@ export const runnerScenarios: Scenario[] = [
       assert.ok(slowRuns >= 1);
     },
   },
+  {
+    name:
+      "Runner.run() calls onPartitionsLost, not onPartitionsRevoked, when processing outlasts max.poll.interval.ms",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1, "racecar-lost");
+      const group = ctx.uniqueName("racecar-lost");
+      await produceMessages(ctx, topic, 5, 1);
+      const ledger = new Ledger();
+      const hooks: string[] = [];
+      let slowRuns = 0;
+      class Blocking extends Consumer {
+        static {
+          this.subscribesTo(topic);
+        }
+        override async process(message: Message): Promise<void> {
+          // Blocks past max.poll.interval.ms once: the group gives the partition away.
+          if (message.offset === 1 && slowRuns++ === 0) await delay(5_000);
+          ledger.add(message);
+        }
+        override onPartitionsAssigned(): void {
+          hooks.push("assigned");
+        }
+        override onPartitionsRevoked(): void {
+          hooks.push("revoked");
+        }
+        override onPartitionsLost(partitions: { partition: number }[]): void {
+          hooks.push(`lost ${partitions.map((p) => p.partition).join(",")}`);
+        }
+      }
+      const started = start(ctx, new Blocking(), group, {
+        config: { "session.timeout.ms": "2000", "max.poll.interval.ms": "2000" },
+      });
+      const lostEvents: number[] = [];
+      started.runner.events.on("partitions_lost", (e) => lostEvents.push(e.partitions.length));
+      await waitFor(() => hooks.includes("lost 0"), "the member lost its partition", {
+        timeoutMs: 60_000,
+      });
+      await waitFor(
+        async () => (await committedOffsets(ctx, group, topic, 1))[0] === 5,
+        "everything was committed after the member rejoined",
+        { timeoutMs: 60_000, everyMs: 300 },
+      );
+      assert.deepEqual(
+        hooks.filter((h) => h !== "assigned"),
+        ["lost 0"],
+        "onPartitionsLost ran instead of onPartitionsRevoked",
+      );
+      assert.deepEqual(lostEvents, [1]);
+      const offsets = ledger.seen.get(0)!;
+      assert.deepEqual([...new Set(offsets)].sort((a, b) => a - b), [0, 1, 2, 3, 4]);
+      assert.equal(started.error(), undefined);
+    },
+  },
 ];
 
 /** Calls the protected `produce` of a consumer from a test's closure. */
