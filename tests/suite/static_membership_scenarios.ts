@@ -102,6 +102,8 @@ export interface RestartReport {
   restartedEvents: Member["events"];
   /** Messages the restarted member processed. */
   restartedProcessed: number;
+  /** Exit code of the stopped member (`null` after SIGKILL). */
+  stoppedCode: number | null;
   /**
    * From starting the killed member again to the first message of its old
    * partitions processed by any member, in ms.
@@ -126,13 +128,13 @@ function processedAll(members: Member[], count: number): string[] {
 }
 
 /**
- * Two members split a topic; one is killed with SIGKILL, messages arrive for
- * it, and it is started again at once with the same settings (with
- * `options.static`, the same `group_instance_id`).
+ * Two members split a topic; one is killed with SIGKILL (or stopped with
+ * `options.stopWith`), messages arrive for it, and it is started again at once
+ * with the same settings (with `options.static`, the same `group_instance_id`).
  */
 export async function killAndRestart(
   ctx: SuiteContext,
-  options: { static: boolean; sessionTimeout: number },
+  options: { static: boolean; sessionTimeout: number; stopWith?: "SIGKILL" | "SIGTERM" },
 ): Promise<RestartReport> {
   const topic = await newTopic(ctx, PARTITIONS, "racecar-static");
   const group = ctx.uniqueName("racecar-static");
@@ -156,8 +158,8 @@ export async function killAndRestart(
 
   const killedPartitions = [...victim.current].sort((a, b) => a - b);
   const otherEventsBefore = other.events.length;
-  victim.process.kill("SIGKILL");
-  await victim.process.exited;
+  victim.process.kill(options.stopWith ?? "SIGKILL");
+  const stoppedCode = await victim.process.exited;
   await produceMessages(ctx, topic, BATCH, PARTITIONS, BATCH);
   const restartedAt = Date.now();
   const restarted = start(ids[1]);
@@ -192,6 +194,7 @@ export async function killAndRestart(
     otherEventsAfterKill,
     restartedEvents,
     restartedProcessed: restarted.messages.length,
+    stoppedCode,
     resumeMs: resumedAt - restartedAt,
     missing: processedAll(members, 3 * BATCH),
     exitCodes,
@@ -220,6 +223,27 @@ export const staticMembershipScenarios: Scenario[] = [
     },
   },
   {
+    name: "racecar --group-instance-id: a member stopped with SIGTERM does not leave the group, " +
+      "and started again within the session timeout it gets its partitions back (a deploy)",
+    timeoutMs: 180_000,
+    async fn(ctx) {
+      const report = await killAndRestart(ctx, {
+        static: true,
+        sessionTimeout: 30,
+        stopWith: "SIGTERM",
+      });
+      assert.equal(report.stoppedCode, 0, "the member stopped cleanly");
+      assert.deepEqual(report.otherEventsAfterKill, [], "the other member saw no rebalance");
+      assert.deepEqual(
+        report.restartedEvents,
+        [{ kind: "assigned", partitions: report.killedPartitions }],
+        "the restarted member got its own partitions back",
+      );
+      assert.deepEqual(report.missing, [], "every message was processed at least once");
+      assert.deepEqual(report.exitCodes, [0, 0], "both members stopped cleanly");
+    },
+  },
+  {
     name: "racecar without a group instance id: a member killed and restarted makes the group " +
       "rebalance the other member, and nothing is lost",
     timeoutMs: 180_000,
@@ -233,6 +257,29 @@ export const staticMembershipScenarios: Scenario[] = [
       assert.deepEqual(report.missing, [], "every message was processed at least once");
       assert.deepEqual(report.exitCodes, [0, 0], "both members stopped cleanly");
       console.log(`  dynamic member resumed ${report.resumeMs} ms after its restart`);
+    },
+  },
+  {
+    name: "racecar --group-instance-id: a second member with the same id fences the first, " +
+      "which exits 1, and takes over its partitions",
+    timeoutMs: 120_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 2, "racecar-fenced");
+      const group = ctx.uniqueName("racecar-fenced");
+      const options = { topic, group, instanceId: `${group}-0`, sessionTimeout: 30 };
+      const first = startMember(ctx, options);
+      await waitFor(() => first.current.size === 2, "the first member holds both partitions", {
+        timeoutMs: 60_000,
+      });
+      const second = startMember(ctx, options);
+      assert.equal(await first.process.exited, 1, "the fenced member exits 1");
+      await waitFor(() => second.current.size === 2, "the second member holds both partitions", {
+        timeoutMs: 60_000,
+      });
+      await produceMessages(ctx, topic, 10, 2);
+      await waitFor(() => second.messages.length >= 10, "the second member processes messages");
+      second.process.kill("SIGTERM");
+      assert.equal(await second.process.exited, 0);
     },
   },
 ];
