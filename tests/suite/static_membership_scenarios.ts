@@ -201,6 +201,11 @@ export async function killAndRestart(
   };
 }
 
+/** The name of the scenario of a deploy: SIGTERM, then a start within the session timeout. */
+export const STATIC_MEMBER_SIGTERM_SCENARIO =
+  "racecar --group-instance-id: a member stopped with SIGTERM does not leave the group, and " +
+  "started again within the session timeout it gets its partitions back (a deploy)";
+
 /** The scenarios, in the order they run. */
 export const staticMembershipScenarios: Scenario[] = [
   {
@@ -223,8 +228,7 @@ export const staticMembershipScenarios: Scenario[] = [
     },
   },
   {
-    name: "racecar --group-instance-id: a member stopped with SIGTERM does not leave the group, " +
-      "and started again within the session timeout it gets its partitions back (a deploy)",
+    name: STATIC_MEMBER_SIGTERM_SCENARIO,
     timeoutMs: 180_000,
     async fn(ctx) {
       const report = await killAndRestart(ctx, {
