@@ -24,6 +24,8 @@ import {
   type RacecarConfig,
 } from "../config/mod.ts";
 import { type ConsumerClass, defaultGroupId } from "../consumer.ts";
+import { show } from "../config/decode.ts";
+import { groupInstanceIdProblem } from "../config/validate.ts";
 import { ConfigError } from "../errors.ts";
 import { Instrumenter } from "../events.ts";
 import { loadDefaultTransport } from "../kafka/default_transport.ts";
@@ -35,7 +37,13 @@ import { type ConnectionSetupError, explainClientError } from "./_explain.ts";
 import { setUpLogging } from "./_logging.ts";
 import { claimPidfile, DaemonError, isDaemonChild, pidfilePath, startDaemon } from "./daemon.ts";
 import { loadConsumerClass } from "./load_consumer.ts";
-import { supervise, supervisorPid, workerFile, workerNumber } from "./supervisor.ts";
+import {
+  supervise,
+  supervisorPid,
+  workerFile,
+  workerGroupInstanceId,
+  workerNumber,
+} from "./supervisor.ts";
 
 /** What `racecar` was asked to do. */
 export interface RunCommandOptions {
@@ -154,7 +162,11 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
     className: consumerClass.name,
   });
   const groupId = config.groupId ?? defaultGroupId(consumerClass.name, config.groupIdPrefix ?? "");
-  const effective: RacecarConfig = { ...config, groupId };
+  const effective: RacecarConfig = {
+    ...config,
+    groupId,
+    groupInstanceId: staticMemberId(config.groupInstanceId, consumerClass.parallelWorkers),
+  };
   if (consumerClass.subscriptions.length === 0) {
     throw new ConfigError(
       `Cannot run ${consumerClass.name}: it subscribes to no topic; call ` +
@@ -174,6 +186,29 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
     instrumenter: options.instrumenter ?? new Instrumenter(),
   });
   return { consumerClass, config: effective, runner, transport };
+}
+
+/**
+ * This process's `group.instance.id`: the configured one, or a parallel
+ * worker's own. A supervisor checks that its workers' ids will be valid, so a
+ * too long id stops it with a configuration error instead of a crash loop.
+ */
+function staticMemberId(base: string | undefined, workers: unknown): string | undefined {
+  if (base === undefined) return undefined;
+  const worker = workerNumber();
+  if (worker !== undefined) return workerGroupInstanceId(base, worker);
+  if (typeof workers === "number" && Number.isInteger(workers) && workers > 1) {
+    const longest = workerGroupInstanceId(base, workers);
+    const problem = groupInstanceIdProblem(longest);
+    if (problem !== undefined) {
+      throw new ConfigError(
+        `Invalid configuration 'group_instance_id': with ${workers} parallel workers it ` +
+          `becomes ${show(longest)} for the last one, which ${problem}`,
+        { key: "groupInstanceId" },
+      );
+    }
+  }
+  return base;
 }
 
 /** Runs `racecar <consumer>`; resolves with the exit code. */
@@ -279,6 +314,9 @@ async function runInForeground(
     });
   }
   if (worker !== undefined) say(`Worker ${worker} of ${workers}`);
+  if (config.groupInstanceId !== undefined) {
+    say(`Static member ${config.groupInstanceId} (group.instance.id)`);
+  }
 
   const probes = [];
   try {

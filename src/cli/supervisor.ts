@@ -67,6 +67,21 @@ export function workerFile(path: string, worker: number): string {
   return `${path}.worker-${worker}`;
 }
 
+/**
+ * The `group.instance.id` of a worker: the configured one with `-<n>` appended.
+ * Each worker is its own static member, and a restarted worker has the same id
+ * as before, so the group gives it back its own partitions without a rebalance.
+ *
+ * @example
+ * ```ts
+ * import { workerGroupInstanceId } from "./supervisor.ts";
+ * console.assert(workerGroupInstanceId("payments-0", 2) === "payments-0-2");
+ * ```
+ */
+export function workerGroupInstanceId(base: string, worker: number): string {
+  return `${base}-${worker}`;
+}
+
 /** Options of {@link supervise}. */
 export interface SuperviseOptions {
   /** Number of workers (at least 2). */

@@ -150,6 +150,20 @@ export const SETTINGS = {
     type: "string",
     description: "Prepended to generated group ids, e.g. `kevin.` gives `kevin.bacon-consumer`.",
   },
+  groupInstanceId: {
+    group: "Basic",
+    type: "string",
+    origin: "new",
+    description: "Makes this process a static member of the group (Kafka's static membership): " +
+      "restarted within `session_timeout`, it gets its partitions back without a rebalance. " +
+      "Must be unique among the running members; parallel workers append `-<n>`. Up to 249 " +
+      "letters, digits, `.`, `_` and `-`.",
+    rdkafka: "group.instance.id",
+    scope: "consumer",
+    notes: "A static member does not leave the group when it stops, even cleanly: its " +
+      'partitions wait `session_timeout` for it. See docs/operations.md, "Restarts without ' +
+      'rebalances".',
+  },
   consumersDir: {
     group: "Basic",
     type: "string",

@@ -15,6 +15,35 @@ export type SourceMap = Partial<Record<SettingName, ValueSource>>;
 
 const ASSIGNORS = ["range", "roundrobin", "cooperative-sticky"];
 
+/** The longest `group.instance.id` Kafka accepts (it checks it like a topic name). */
+export const MAX_GROUP_INSTANCE_ID_LENGTH = 249;
+
+/**
+ * What is wrong with a `group_instance_id` by Kafka's rules (1 to 249 ASCII
+ * letters, digits, `.`, `_` and `-`, and not `.` or `..`), or `undefined` when
+ * the broker will accept it. librdkafka does not check it, and the broker's
+ * refusal would only show as a failing group join.
+ *
+ * @example
+ * ```ts
+ * import { groupInstanceIdProblem } from "./validate.ts";
+ * console.assert(groupInstanceIdProblem("payments-consumer-0") === undefined);
+ * console.assert(groupInstanceIdProblem("pod 0")!.includes("letters, digits"));
+ * ```
+ */
+export function groupInstanceIdProblem(id: string): string | undefined {
+  const got = `got ${show(id)}`;
+  if (id === "") return `must not be empty: unset it to be a dynamic member, ${got}`;
+  if (id.length > MAX_GROUP_INSTANCE_ID_LENGTH) {
+    return `must be at most ${MAX_GROUP_INSTANCE_ID_LENGTH} characters long, got ${id.length}`;
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) {
+    return `may contain only ASCII letters, digits, ".", "_" and "-", ${got}`;
+  }
+  if (id === "." || id === "..") return `must not be "." or "..", ${got}`;
+  return undefined;
+}
+
 /**
  * Checks rules between settings. Single values were already checked when they
  * were read; this is for configurations built or changed in code.
@@ -95,6 +124,11 @@ export function validateConfig(config: RacecarConfig, sources: SourceMap = {}): 
       `"cooperative-sticky" cannot be combined with other assignors, got ` +
         show(config.partitionAssignmentStrategy),
     );
+  }
+
+  if (config.groupInstanceId !== undefined) {
+    const problem = groupInstanceIdProblem(config.groupInstanceId);
+    if (problem !== undefined) fail("groupInstanceId", problem);
   }
 
   if (config.maxRetries !== undefined && config.deadLetterTopic === undefined) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   consumerConfig,
   defaultConfig,
+  loadConfig,
   parsePassThrough,
   producerConfig,
   type RacecarConfig,
@@ -207,4 +208,14 @@ Deno.test("`consumerConfig()` names a malformed pass-through entry", async () =>
     /'producer': expected entries of the form "key=value", got " =1"/,
     "producer",
   );
+});
+
+Deno.test("`consumerConfig()` maps group_instance_id to group.instance.id, and only when set", async () => {
+  const loaded = await loadConfig({
+    env: { RACECAR_GROUP_INSTANCE_ID: "payments-0" },
+    skipFiles: true,
+  });
+  assert.equal(consumerConfig(loaded)["group.instance.id"], "payments-0");
+  assert.equal(producerConfig(loaded)["group.instance.id"], undefined);
+  assert.equal("group.instance.id" in consumerConfig(defaultConfig()), false);
 });

@@ -6,7 +6,7 @@ import {
   type RacecarConfig,
   validateConfig,
 } from "../../src/config/mod.ts";
-import { assertConfigError } from "./_helpers.ts";
+import { assertConfigError, withYaml } from "./_helpers.ts";
 
 function config(overrides: Partial<RacecarConfig>): RacecarConfig {
   return { ...defaultConfig(), ...overrides };
@@ -128,4 +128,36 @@ Deno.test("`pausePolicy()` backs off in milliseconds when pause_timeout is posit
     ),
     { kind: "backoff", timeoutMs: 250, exponential: true, maxTimeoutMs: 60000 },
   );
+});
+
+Deno.test("`validateConfig()` accepts a group_instance_id of Kafka's characters up to 249 long", () => {
+  validateConfig(config({ groupInstanceId: "Payments_consumer.0-a" }));
+  validateConfig(config({ groupInstanceId: "x".repeat(249) }));
+});
+
+Deno.test("`validateConfig()` rejects a group_instance_id Kafka would refuse", async () => {
+  const cases: [string, string][] = [
+    ["", `must not be empty: unset it to be a dynamic member, got ""`],
+    ["x".repeat(250), "must be at most 249 characters long, got 250"],
+    ["pod/0", `may contain only ASCII letters, digits, ".", "_" and "-", got "pod/0"`],
+    ["pödd", `may contain only ASCII letters, digits, ".", "_" and "-", got "pödd"`],
+    ["..", `must not be "." or "..", got ".."`],
+  ];
+  for (const [id, detail] of cases) {
+    await assertConfigError(
+      () => validateConfig(config({ groupInstanceId: id })),
+      `Invalid configuration 'group_instance_id': ${detail}`,
+      "groupInstanceId",
+    );
+  }
+});
+
+Deno.test("`loadConfig()` names the file key when group_instance_id in racecar.yml is invalid", async () => {
+  await withYaml("development:\n  group_instance_id: payments 0\n", async (cwd) => {
+    await assertConfigError(
+      () => loadConfig({ cwd, env: {} }),
+      /^Invalid configuration 'group_instance_id' from config\/racecar\.yml(:\d+)?: may contain only/,
+      "groupInstanceId",
+    );
+  });
 });

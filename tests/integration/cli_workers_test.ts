@@ -98,3 +98,54 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "`racecar` with group_instance_id gives a restarted worker its own partitions back " +
+    "without rebalancing the other workers",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const topic = unique("static-workers");
+    await createTopics([{ name: topic, partitions: 6 }]);
+    const base = unique("pod");
+    const proc = racecar(["ParallelConsumer", "--require", FIXTURES], {
+      env: cleanEnv({
+        RACECAR_BROKERS: BROKERS,
+        RACECAR_GROUP_ID: unique("static-workers-group"),
+        RACECAR_GROUP_INSTANCE_ID: base,
+        // The restart (1 s backoff, then start-up) must fit in it; nothing waits for it to pass.
+        RACECAR_SESSION_TIMEOUT: "30",
+        RACECAR_HEARTBEAT_INTERVAL: "1",
+        FIXTURE_TOPIC: topic,
+      }),
+    });
+    try {
+      await waitUntil("3 workers with 2 partitions each", () => converged(proc, 3, 2), 60_000);
+      for (const n of [1, 2, 3]) assert(proc.stderr.includes(`Static member ${base}-${n} `));
+      const victim = Number(proc.stderr.match(/Started worker 2 with process id (\d+)/)![1]);
+      const before = assignments(proc);
+      const victimPartitions = before.get(victim)!;
+      const lines = (pid: number) => proc.stdout.split(`assignment pid=${pid} `).length - 1;
+      const others = [...before.keys()].filter((pid) => pid !== victim);
+      const linesBefore = others.map(lines);
+
+      Deno.kill(victim, "SIGKILL");
+      await proc.waitFor(new RegExp(`process id ${victim}\\) exited with signal SIGKILL`));
+      const starts = () => [...proc.stderr.matchAll(/Started worker 2 with process id (\d+)/g)];
+      await waitUntil("worker 2 to be started again", () => starts().length === 2, 30_000);
+      const restarted = Number(starts()[1]![1]);
+      await waitUntil(
+        "the restarted worker to hold partitions",
+        () => assignments(proc).has(restarted),
+        60_000,
+      );
+      assertEquals(assignments(proc).get(restarted), victimPartitions, "its own partitions back");
+      assertEquals(others.map(lines), linesBefore, "the other workers saw no rebalance");
+      assert(converged(proc, 3, 2));
+      proc.kill("SIGTERM");
+      assertEquals((await proc.status(60_000)).code, 0, proc.stderr);
+    } finally {
+      await proc.dispose();
+    }
+  },
+});

@@ -15,6 +15,7 @@ import type { RacecarProcess } from "../suite/_suite.ts";
 import { registerScenarios } from "./_register.ts";
 // Compiled alongside this file; the scenarios start it by path.
 import "../fixtures/ledger_consumer.ts";
+import "../fixtures/member_consumer.ts";
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 

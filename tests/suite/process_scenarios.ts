@@ -3,6 +3,8 @@
  * lost when it is killed with SIGKILL at random points. Each restart resumes
  * exactly at the group's committed offsets (so duplicates are limited to work
  * done after the last commit), and across all runs every message is processed.
+ * The restart scenarios with and without static membership
+ * (`static_membership_scenarios.ts`) run here too.
  *
  * Runtime-neutral: `node:child_process` works in Deno and Node alike.
  *
@@ -12,6 +14,7 @@
 import assert from "node:assert/strict";
 import { committedOffsets, newTopic, produceMessages, waitFor } from "./_kafka.ts";
 import type { RacecarCommand, RacecarProcess, Scenario, SuiteContext } from "./_suite.ts";
+import { staticMembershipScenarios } from "./static_membership_scenarios.ts";
 
 const PARTITIONS = 3;
 const MESSAGES = 3_000;
@@ -122,4 +125,5 @@ export const processScenarios: Scenario[] = [
       );
     },
   },
+  ...staticMembershipScenarios,
 ];
