@@ -26,6 +26,7 @@ const APPLICABLE = new Set([
   "seek() re-delivers from an earlier offset",
   "onRebalance() revoke runs before unassign and can commit (eager range)",
   "onRebalance() with cooperative-sticky revokes only the partitions that move",
+  "consume() labels each message with its topic after topics are deleted and re-created",
   "createTopics() is idempotent and deleteTopics() ignores unknown topics",
   "produce() rejects a message larger than message.max.bytes with ERR_MSG_SIZE_TOO_LARGE",
   "close() is idempotent for consumers, producers and admin clients",

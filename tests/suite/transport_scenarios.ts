@@ -336,6 +336,47 @@ export const transportScenarios: Scenario[] = [
     },
   },
   {
+    name: "consume() labels each message with its topic after topics are deleted and re-created",
+    timeoutMs: 120_000,
+    async fn(ctx) {
+      // librdkafka frees a topic's handle once nothing uses it, and may hand its
+      // address to the next topic: an adapter that remembers names by address
+      // would label the new topic's messages with the old name.
+      const prefix = ctx.uniqueName("racecar-relabel");
+      const names = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`, `${prefix}-a`];
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(async () => {
+        await admin.deleteTopics([...new Set(names)], 10_000).catch(() => {});
+        await admin.close();
+      });
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      for (const [round, topic] of names.entries()) {
+        await admin.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }], 10_000);
+        const producer = ctx.transport.createProducer({
+          config: { "bootstrap.servers": ctx.brokers },
+        });
+        try {
+          for (let i = 0; i < 3; i++) {
+            await producer.produce({ topic, value: bytes(`${topic} #${round}.${i}`) });
+          }
+        } finally {
+          await producer.close();
+        }
+        consumer.subscribe([topic]);
+        const got = await consumeUntil(
+          consumer,
+          (all) => all.some((m) => text(m.value) === `${topic} #${round}.2`),
+          { timeoutMs: 45_000 },
+        );
+        for (const message of got) {
+          const value = text(message.value) ?? "";
+          assert.equal(message.topic, value.slice(0, value.indexOf(" #")), `labelled ${value}`);
+        }
+        await admin.deleteTopics([topic], 10_000);
+      }
+    },
+  },
+  {
     name: "createTopics() is idempotent and deleteTopics() ignores unknown topics",
     async fn(ctx) {
       const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });

@@ -59,7 +59,6 @@ export class FfiConsumer implements ConsumerTransport {
   readonly #outPointer = new BigUint64Array(1);
   readonly #outPointer2 = new BigUint64Array(1);
   readonly #outSize = new BigUint64Array(1);
-  readonly #topics = new Map<bigint, string>();
   #lastRkt = -1n;
   #lastPartition = -1;
   #lastTopic = "";
@@ -151,15 +150,24 @@ export class FfiConsumer implements ConsumerTransport {
     if (count < 0) throw kafkaError(lib, ERR._FAIL, "rd_kafka_consume_batch_queue failed");
     const messages: RawMessage[] = [];
     let fatal: KafkaError | null = null;
-    for (let i = 0; i < count; i++) {
-      const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
-      if (pointer === null) continue;
-      try {
+    // A topic's name is looked up once per run of one partition, by the address
+    // of its rd_kafka_topic_t. Every message holds a reference to its topic, and
+    // all of the batch are destroyed only after reading, so within a batch an
+    // address always means the same topic; across batches a freed topic's
+    // address may be reused, so nothing is remembered from one batch to the next.
+    this.#lastRkt = -1n;
+    try {
+      for (let i = 0; i < count; i++) {
+        const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+        if (pointer === null) continue;
         const result = this.#read(pointer);
         if (result instanceof KafkaError) fatal ??= result;
         else if (result !== null) messages.push(result);
-      } finally {
-        lib.rd_kafka_message_destroy(pointer);
+      }
+    } finally {
+      for (let i = 0; i < count; i++) {
+        const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+        if (pointer !== null) lib.rd_kafka_message_destroy(pointer);
       }
     }
     if (fatal !== null) throw fatal;
@@ -221,12 +229,7 @@ export class FfiConsumer implements ConsumerTransport {
   #topicName(rkt: bigint): string {
     // Consumer-level errors (e.g. an unknown member after a rebalance) carry no topic.
     if (rkt === 0n) return "";
-    let name = this.#topics.get(rkt);
-    if (name === undefined) {
-      name = readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
-      this.#topics.set(rkt, name);
-    }
-    return name;
+    return readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
   }
 
   #headers(message: Deno.PointerObject): Header[] {
