@@ -930,6 +930,16 @@ class NodeRdkafkaAdmin implements AdminTransport {
     ));
   }
 
+  async createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void> {
+    const client = this.#live("add partitions");
+    await new Promise<void>((resolve, reject) => {
+      client.createPartitions(topic, totalCount, timeoutMs, (error) => {
+        if (!error) resolve();
+        else reject(toKafkaError(error, `Cannot add partitions to topic "${topic}"`));
+      });
+    });
+  }
+
   close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;

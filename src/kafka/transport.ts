@@ -268,6 +268,11 @@ export interface AdminTransport {
   createTopics(topics: readonly NewTopic[], timeoutMs: number): Promise<void>;
   /** Deletes topics; a topic that does not exist is not an error. */
   deleteTopics(names: readonly string[], timeoutMs: number): Promise<void>;
+  /**
+   * Grows a topic to `totalCount` partitions. Kafka cannot shrink a topic: a
+   * count that is not larger than the current one is an `ERR_INVALID_PARTITIONS`.
+   */
+  createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void>;
   /** Frees the client. Idempotent. */
   close(): Promise<void>;
 }

@@ -24,6 +24,7 @@ import {
   produceMessages,
   testConsumerConfig as consumerConfig,
   text,
+  waitFor,
 } from "./_kafka.ts";
 
 /** Consumes until `done(all)` holds, failing after `timeoutMs`. */
@@ -402,6 +403,32 @@ export const transportScenarios: Scenario[] = [
       assert.equal(count, 3);
       await admin.deleteTopics([topic], 10_000);
       await admin.deleteTopics([ctx.uniqueName("racecar-never-created")], 10_000);
+    },
+  },
+  {
+    name: "createPartitions() grows a topic and refuses a count that is not larger",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(() => admin.close());
+      await admin.createPartitions(topic, 3, 10_000);
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers },
+      });
+      ctx.defer(() => producer.close());
+      // Metadata catches up with the new partitions eventually, not at once.
+      await waitFor(
+        async () => (await producer.partitionCount(topic, 5_000).catch(() => 0)) === 3,
+        "the topic has three partitions",
+        { timeoutMs: 15_000, everyMs: 100 },
+      );
+      const report = await producer.produce({ topic, partition: 2, value: bytes("new") });
+      assert.equal(report.partition, 2);
+      await assert.rejects(admin.createPartitions(topic, 2, 10_000), (error: unknown) => {
+        assert.ok(error instanceof KafkaError, String(error));
+        assert.equal(error.code, "ERR_INVALID_PARTITIONS");
+        return true;
+      });
     },
   },
   {
