@@ -187,6 +187,8 @@ export class Runner {
   stop(): void {
     this.#stopRequested = true;
     this.#wake?.();
+    // A poll in progress returns now instead of waiting out max_wait_time.
+    this.#kafka?.wakeup();
   }
 
   /** Runs the consumer; resolves after a clean shutdown, rejects on a crash. */

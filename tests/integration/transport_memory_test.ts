@@ -20,6 +20,8 @@ import { registerScenarios } from "./_deno_suite.ts";
 const APPLICABLE = new Set([
   "produce() and consume() round-trip key, null value, repeated headers and timestamp",
   "consume() returns at most max messages, in offset order per partition",
+  "consume() resolves with the first message at once instead of waiting to fill the batch",
+  "wakeup() makes a pending consume() with a long timeout return early, and the next one too",
   "storeOffsets() and commit({ sync: true }) persist offsets that committed() reads back",
   "a new consumer in the same group resumes after the committed offset",
   "pause() stops delivery and resume() restarts it",

@@ -72,6 +72,27 @@ async function pumpUntil(
   }));
 }
 
+/**
+ * Resolves with what `promise` resolves to; fails if it has not settled within
+ * `limitMs`. A deadline far above what is expected, not a speed check.
+ */
+async function settles<T>(promise: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} within ${limitMs} ms`)), limitMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A consume() timeout no test waits out: ten minutes. */
+const LONG_POLL_MS = 600_000;
+
 function sorted(partitions: readonly TopicPartition[]): number[] {
   return partitions.map((tp) => tp.partition).sort((a, b) => a - b);
 }
@@ -158,6 +179,51 @@ export const transportScenarios: Scenario[] = [
         const offsets = all.filter((m) => m.partition === partition).map((m) => m.offset);
         assert.deepEqual(offsets, Array.from({ length: 30 }, (_, i) => i));
       }
+    },
+  },
+  {
+    name: "consume() resolves with the first message at once instead of waiting to fill the batch",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      await pumpUntil([consumer], () => consumer.assignment().length === 1, 30_000, "assigned");
+      // A batch of 1000 with a ten-minute timeout: only the first message is awaited.
+      const pending = consumer.consume(1000, LONG_POLL_MS);
+      await produceMessages(ctx, topic, 1);
+      const batch = await settles(pending, 30_000, "consume() did not hand over the message");
+      assert.deepEqual(batch.map((m) => text(m.value)), ["m0"]);
+    },
+  },
+  {
+    name:
+      "wakeup() makes a pending consume() with a long timeout return early, and the next one too",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      await pumpUntil([consumer], () => consumer.assignment().length === 1, 30_000, "assigned");
+
+      // Woken while it waits (the wakeup is scheduled for after the wait began).
+      const pending = consumer.consume(100, LONG_POLL_MS);
+      setTimeout(() => consumer.wakeup(), 100);
+      assert.deepEqual(await settles(pending, 30_000, "wakeup() did not end the wait"), []);
+
+      // Woken before it starts: the next consume() does not wait.
+      consumer.wakeup();
+      assert.deepEqual(
+        await settles(
+          consumer.consume(100, LONG_POLL_MS),
+          30_000,
+          "a wakeup() before consume() was lost",
+        ),
+        [],
+      );
+
+      // Only once: the consumer goes on fetching normally afterwards.
+      await produceMessages(ctx, topic, 3);
+      const all = await consumeUntil(consumer, (all) => all.length >= 3);
+      assert.deepEqual(all.map((m) => m.offset), [0, 1, 2]);
     },
   },
   {

@@ -75,6 +75,12 @@ export const SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  /** The same function, for `timeout_ms = 0`: takes what is queued without a worker thread. */
+  rd_kafka_consume_batch_queue_now: {
+    name: "rd_kafka_consume_batch_queue",
+    parameters: ["pointer", "i32", "buffer", "usize"],
+    result: "isize",
+  },
   rd_kafka_message_destroy: { parameters: ["pointer"], result: "void" },
   rd_kafka_message_timestamp: { parameters: ["pointer", "buffer"], result: "i64" },
   rd_kafka_message_headers: { parameters: ["pointer", "buffer"], result: "i32" },
