@@ -726,7 +726,8 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
         while (Date.now() < deadline) {
           await this.#rebalancing;
           if (this.#assigned.size === 0) break;
-          await this.#consumeNative(100, 100);
+          // Short waits: the revoke this waits for comes within milliseconds.
+          await this.#consumeNative(100, 10);
         }
       } catch (error) {
         this.#options.onError?.(toKafkaError(error, "Cannot leave the group cleanly"));
