@@ -177,6 +177,9 @@ async function buildProducer(
     clientId,
     partitioner: config.partitioner,
     messageTimeoutMs: Number(props["message.timeout.ms"] ?? config.messageTimeout * 1000),
+    ...(props["topic.metadata.refresh.interval.ms"] === undefined
+      ? {}
+      : { partitionCountMaxAgeMs: Number(props["topic.metadata.refresh.interval.ms"]) }),
     onAsyncError: options.onAsyncError ?? reportAsyncError,
     ...(events === undefined ? {} : { instrumenter: events }),
   });

@@ -49,6 +49,26 @@ export interface ProducerSettings {
   messageTimeoutMs?: number;
   /** Reports failures of fire-and-forget sends. */
   onAsyncError?: (error: DeliveryError) => void;
+  /**
+   * How long a topic's partition count, read for `partitionKey`, is used before
+   * it is read again, in ms: partitions added to a topic receive `partitionKey`
+   * messages at most this long later. The read happens in the background; sends
+   * meanwhile use the count known so far.
+   * @default 300_000 (librdkafka's `topic.metadata.refresh.interval.ms`)
+   */
+  partitionCountMaxAgeMs?: number;
+}
+
+/** {@link ProducerSettings.partitionCountMaxAgeMs} when not set: librdkafka's metadata refresh interval. */
+export const PARTITION_COUNT_MAX_AGE_MS = 300_000;
+
+/** How long reading a topic's partition count may take. */
+const PARTITION_COUNT_TIMEOUT_MS = 10_000;
+
+/** A topic's partition count and when it was read. */
+interface PartitionCount {
+  count: number;
+  readAt: number;
 }
 
 const encoder = new TextEncoder();
@@ -94,7 +114,10 @@ export class Producer {
   readonly #partitioner: PartitionerName;
   readonly #messageTimeoutMs: number;
   readonly #onAsyncError: (error: DeliveryError) => void;
-  readonly #partitionCounts = new Map<string, number>();
+  readonly #partitionCountMaxAgeMs: number;
+  readonly #partitionCounts = new Map<string, PartitionCount>();
+  /** Partition-count reads in flight, one per topic. */
+  readonly #partitionCountReads = new Map<string, Promise<number>>();
   readonly #scopes = new AsyncLocalStorage<DeliveryScope>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
@@ -107,6 +130,13 @@ export class Producer {
     this.#partitioner = settings.partitioner ?? "consistent_random";
     this.#messageTimeoutMs = settings.messageTimeoutMs ?? 300_000;
     this.#onAsyncError = settings.onAsyncError ?? (() => {});
+    const maxAge = settings.partitionCountMaxAgeMs ?? PARTITION_COUNT_MAX_AGE_MS;
+    if (!Number.isFinite(maxAge) || maxAge < 0) {
+      throw new RangeError(
+        `Cannot create producer: 'partitionCountMaxAgeMs' must be a number >= 0, got ${maxAge}`,
+      );
+    }
+    this.#partitionCountMaxAgeMs = maxAge;
   }
 
   /** Messages queued and not yet delivered or failed. */
@@ -186,8 +216,8 @@ export class Producer {
   }
 
   async #send(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
-    const partition = options.partition ??
-      (options.partitionKey === undefined ? undefined : await this.#partitionOf(options));
+    const byKey = options.partition === undefined && options.partitionKey !== undefined;
+    let partition = options.partition ?? (byKey ? await this.#partitionOf(options) : undefined);
     const record = {
       topic: options.topic,
       value: value === null ? null : toBytes(value),
@@ -201,6 +231,7 @@ export class Producer {
       }),
     };
     const deadline = Date.now() + this.#messageTimeoutMs;
+    let reread = false;
     for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
       try {
         const report = await this.#transport.produce(record);
@@ -212,6 +243,21 @@ export class Producer {
         }));
         return report;
       } catch (error) {
+        // The topic has fewer partitions than remembered (deleted and re-created):
+        // read the count again and pick again, once.
+        if (
+          byKey && !reread && error instanceof KafkaError &&
+          error.errno === ErrorCode.UNKNOWN_PARTITION
+        ) {
+          reread = true;
+          this.#partitionCounts.delete(options.topic);
+          const again = await this.#partitionOf(options);
+          if (again !== partition) {
+            partition = again;
+            record.partition = again;
+            continue;
+          }
+        }
         // A full local queue drains on its own: wait rather than fail the message.
         if (
           error instanceof KafkaError && error.errno === ErrorCode.QUEUE_FULL &&
@@ -235,12 +281,32 @@ export class Producer {
   }
 
   async #partitionOf(options: ProduceOptions): Promise<number> {
-    let count = this.#partitionCounts.get(options.topic);
-    if (count === undefined) {
-      count = await this.#transport.partitionCount(options.topic, 10_000);
-      this.#partitionCounts.set(options.topic, count);
+    const { topic } = options;
+    const known = this.#partitionCounts.get(topic);
+    let count: number;
+    if (known === undefined) {
+      count = await this.#readPartitionCount(topic);
+    } else {
+      count = known.count;
+      // Stale: read again for later sends, without holding this one up.
+      if (Date.now() - known.readAt >= this.#partitionCountMaxAgeMs) {
+        this.#readPartitionCount(topic).catch(() => {});
+      }
     }
     return partitionFor(toBytes(options.partitionKey!), count, this.#partitioner);
+  }
+
+  /** Reads a topic's partition count and remembers it; concurrent calls share one read. */
+  #readPartitionCount(topic: string): Promise<number> {
+    let read = this.#partitionCountReads.get(topic);
+    if (read === undefined) {
+      read = this.#transport.partitionCount(topic, PARTITION_COUNT_TIMEOUT_MS).then((count) => {
+        this.#partitionCounts.set(topic, { count, readAt: Date.now() });
+        return count;
+      }).finally(() => this.#partitionCountReads.delete(topic));
+      this.#partitionCountReads.set(topic, read);
+    }
+    return read;
   }
 
   #payload(value: Bytes | null, options: ProduceOptions): ProducePayload {

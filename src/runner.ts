@@ -210,6 +210,8 @@ export class Runner {
     this.#stopRequested = true;
     this.#startShutdownClock();
     this.#wake?.();
+    // A poll in progress returns now instead of waiting out max_wait_time.
+    this.#kafka?.wakeup();
   }
 
   /**

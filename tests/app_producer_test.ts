@@ -195,3 +195,30 @@ Deno.test("waitForDelivery() rejects with a DeliveryError when a message cannot 
     await closeDefaultProducer();
   }
 });
+
+Deno.test("produceSync() with a partitionKey picks again when the topic was re-created with fewer partitions", async () => {
+  const transport = createMemoryTransport();
+  const admin = transport.createAdmin({ config: {} });
+  await admin.createTopics([{ name: "shrunk", partitions: 4 }], 1_000);
+  const producer = await createProducer({ brokers: ["memory:9092"] }, { transport });
+  try {
+    // A key that lands beyond partition 0 while the topic has four.
+    const keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let key: string | undefined;
+    for (const k of keys) {
+      const report = await producer.produceSync("x", { topic: "shrunk", partitionKey: k });
+      if (report.partition > 0) {
+        key = k;
+        break;
+      }
+    }
+    assert(key !== undefined, "no key landed beyond partition 0");
+    await admin.deleteTopics(["shrunk"], 1_000);
+    await admin.createTopics([{ name: "shrunk", partitions: 1 }], 1_000);
+    const again = await producer.produceSync("y", { topic: "shrunk", partitionKey: key });
+    assertEquals(again.partition, 0);
+  } finally {
+    await producer.close();
+    await admin.close();
+  }
+});

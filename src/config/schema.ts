@@ -179,8 +179,10 @@ export const SETTINGS = {
     type: "integer",
     default: 1000,
     min: 1,
-    description: "The most messages handed to a batch consumer at once. Can be set per " +
-      "consumer class.",
+    description: "The most messages one poll hands over (to `processBatch`, split by " +
+      "partition, or to `process` one by one). A poll never waits to fill a batch: it returns " +
+      "what has arrived, up to this many, so batches grow only when messages arrive faster " +
+      "than they are processed. Can be set per consumer class.",
   },
   concurrency: {
     group: "Consuming and batches",
@@ -329,8 +331,10 @@ export const SETTINGS = {
     type: "duration",
     default: 1,
     min: 0,
-    description: "How long brokers may wait to fill a fetch, and how long a batch is " +
-      "collected. Higher means larger batches and more latency. Can be set per consumer class.",
+    description: "How long a poll waits for the first message when none has arrived (it " +
+      "returns as soon as one has), and how long a broker may hold a fetch open waiting for " +
+      "`fetch_min_bytes`. It bounds idle waits, not latency, and has no effect on batch size; " +
+      "stopping does not wait for it. Can be set per consumer class.",
     rdkafka: "fetch.wait.max.ms",
     scope: "consumer",
   },

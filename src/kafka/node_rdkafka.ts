@@ -71,6 +71,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const RECONNECT_DELAY_MS = 1_000;
 /** How often the producer serves delivery reports while messages are in flight. */
 const PRODUCER_POLL_MS = 5;
+/**
+ * The longest single wait for a message: node-rdkafka cannot interrupt a wait
+ * in progress, so wakeup() takes effect when the current slice ends.
+ */
+const WAIT_SLICE_MS = 50;
 /** Upper bound for giving partitions back on close before leaving anyway. */
 const CLOSE_DRAIN_MS = 10_000;
 
@@ -354,6 +359,8 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
   #dropped = new Map<string, TopicPartitionOffset>();
   #rebalancing: Promise<void> = Promise.resolve();
   #consuming: Promise<unknown> | undefined;
+  /** wakeup() was called and no consume() has answered it yet. */
+  #wakeRequested = false;
   #lost = false;
 
   constructor(options: ConsumerOptions) {
@@ -426,19 +433,39 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   async #consume(max: number, timeoutMs: number): Promise<RawMessage[]> {
-    if (!this.#connected) {
-      await within(this.#ready, timeoutMs);
-      if (!this.#connected) return [];
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#connected) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#wakeRequested) {
+        this.#wakeRequested = false;
+        return [];
+      }
+      await within(this.#ready, Math.min(left, WAIT_SLICE_MS));
     }
-    // node-rdkafka waits up to the timeout for *each* message of a batch; wait
-    // for the first only, then take what is already there.
-    let messages = await this.#consumeNative(max, timeoutMs);
-    if (messages.length === 1 && max > 1) {
-      messages = messages.concat(await this.#consumeNative(max - 1, 0));
+    // node-rdkafka's consume(n) waits up to its timeout for *each* message
+    // until it has n. So: take what is queued (timeout 0 returns at the first
+    // miss; under load that is the batch), else wait for one message, in
+    // slices so that wakeup() is noticed soon, then take what came with it.
+    let messages = await this.#consumeNative(max, 0);
+    if (messages.length === 0) {
+      while (messages.length === 0 && !this.#wakeRequested) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        messages = await this.#consumeNative(1, Math.min(left, WAIT_SLICE_MS));
+      }
+      if (messages.length > 0 && max > 1) {
+        messages = messages.concat(await this.#consumeNative(max - 1, 0));
+      }
     }
+    // Whatever this call returns answers a wakeup() made before or during it.
+    this.#wakeRequested = false;
     // Hand nothing over while a rebalance handler is still running.
     await this.#rebalancing;
     return this.#keep(messages).map(toRawMessage);
+  }
+
+  wakeup(): void {
+    this.#wakeRequested = true;
   }
 
   #consumeNative(max: number, timeoutMs: number): Promise<NativeMessage[]> {
@@ -686,6 +713,7 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   async #close(): Promise<void> {
+    this.wakeup();
     await this.#ready;
     if (this.#consuming) await this.#consuming.catch(() => {});
     if (!this.#connected) return;
@@ -698,7 +726,8 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
         while (Date.now() < deadline) {
           await this.#rebalancing;
           if (this.#assigned.size === 0) break;
-          await this.#consumeNative(100, 100);
+          // Short waits: the revoke this waits for comes within milliseconds.
+          await this.#consumeNative(100, 10);
         }
       } catch (error) {
         this.#options.onError?.(toKafkaError(error, "Cannot leave the group cleanly"));
@@ -928,6 +957,16 @@ class NodeRdkafkaAdmin implements AdminTransport {
         });
       })
     ));
+  }
+
+  async createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void> {
+    const client = this.#live("add partitions");
+    await new Promise<void>((resolve, reject) => {
+      client.createPartitions(topic, totalCount, timeoutMs, (error) => {
+        if (!error) resolve();
+        else reject(toKafkaError(error, `Cannot add partitions to topic "${topic}"`));
+      });
+    });
   }
 
   close(): Promise<void> {

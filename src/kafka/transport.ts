@@ -135,14 +135,26 @@ export interface ConsumerTransport {
   subscribe(topics: readonly string[]): void;
 
   /**
-   * Fetches up to `max` messages, waiting at most `timeoutMs` for the first,
-   * in one hand-off from the native side. Resolves with an empty array on
-   * timeout. Messages of partitions that are not assigned (or are being
-   * revoked) are dropped. Per-partition fetch errors are reported through
-   * `onError`, not thrown; a fatal consumer error rejects. Calls never overlap:
-   * a second call while one is pending rejects with a `TypeError`.
+   * Hands over what has arrived, as soon as something has: waits at most
+   * `timeoutMs` for the *first* message, then resolves at once with the
+   * messages already fetched, up to `max`; it never waits to fill the batch.
+   * When messages are already waiting it resolves without waiting at all, so
+   * batches grow with the load on their own (up to `max`). Resolves with an
+   * empty array on timeout, or early after {@link wakeup}. Messages of
+   * partitions that are not assigned (or are being revoked) are dropped.
+   * Per-partition fetch errors are reported through `onError`, not thrown; a
+   * fatal consumer error rejects. Calls never overlap: a second call while one
+   * is pending rejects with a `TypeError`.
    */
   consume(max: number, timeoutMs: number): Promise<RawMessage[]>;
+
+  /**
+   * Wakes a pending {@link consume}: it resolves promptly (within
+   * milliseconds) with what it has, possibly nothing. When no `consume` is
+   * pending, the next one does not wait for messages. For shutdown: stopping
+   * need not wait out a long poll. Safe to call at any time, also after close.
+   */
+  wakeup(): void;
 
   /**
    * Stores offsets (next offset to consume) in the local offset store; the next
@@ -268,6 +280,11 @@ export interface AdminTransport {
   createTopics(topics: readonly NewTopic[], timeoutMs: number): Promise<void>;
   /** Deletes topics; a topic that does not exist is not an error. */
   deleteTopics(names: readonly string[], timeoutMs: number): Promise<void>;
+  /**
+   * Grows a topic to `totalCount` partitions. Kafka cannot shrink a topic: a
+   * count that is not larger than the current one is an `ERR_INVALID_PARTITIONS`.
+   */
+  createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void>;
   /** Frees the client. Idempotent. */
   close(): Promise<void>;
 }

@@ -195,6 +195,42 @@ for (const partitioner of ["consistent_random", "murmur2_random"] as const) {
   });
 }
 
+test("Producer.send() with a partitionKey reaches partitions added to the topic after topic.metadata.refresh.interval.ms", async () => {
+  const topic = await newTopic(1);
+  const producer = await createProducer(
+    { brokers: [brokers], producer: ["topic.metadata.refresh.interval.ms=200"] },
+    { transport },
+  );
+  const ids = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+  try {
+    const before = await producer.produceSync("before", { topic, partitionKey: "alpha" });
+    assertEquals(before.partition, 0);
+    const admin = transport.createAdmin({ config: { "bootstrap.servers": brokers } });
+    try {
+      await admin.createPartitions(topic, 6, 15_000);
+    } finally {
+      await admin.close();
+    }
+    // Keep producing until a partitionKey message lands on a new partition.
+    const deadline = Date.now() + 30_000;
+    let landed = 0;
+    for (let i = 0; landed === 0; i++) {
+      assert(Date.now() < deadline, "no partitionKey message reached a new partition in 30 s");
+      const id = ids[i % ids.length]!;
+      landed = (await producer.produceSync("after", { topic, partitionKey: id })).partition;
+    }
+    // From then on, the count is the new one: partitionKey agrees with key again.
+    for (const id of ids) {
+      const byKey = await producer.produceSync("k", { topic, key: id });
+      const byPartitionKey = await producer.produceSync("pk", { topic, partitionKey: id });
+      assertEquals(byPartitionKey.partition, byKey.partition, `key "${id}"`);
+    }
+  } finally {
+    await producer.close();
+    await deleteTopic(topic);
+  }
+});
+
 test("Producer.produceSync() rejects with a DeliveryError naming the cause when the message is larger than the topic accepts", async () => {
   const topic = await newTopic(1, { "max.message.bytes": "1024" });
   const events = new Instrumenter();

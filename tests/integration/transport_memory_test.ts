@@ -20,13 +20,17 @@ import { registerScenarios } from "./_deno_suite.ts";
 const APPLICABLE = new Set([
   "produce() and consume() round-trip key, null value, repeated headers and timestamp",
   "consume() returns at most max messages, in offset order per partition",
+  "consume() resolves with the first message at once instead of waiting to fill the batch",
+  "wakeup() makes a pending consume() with a long timeout return early, and the next one too",
   "storeOffsets() and commit({ sync: true }) persist offsets that committed() reads back",
   "a new consumer in the same group resumes after the committed offset",
   "pause() stops delivery and resume() restarts it",
   "seek() re-delivers from an earlier offset",
   "onRebalance() revoke runs before unassign and can commit (eager range)",
   "onRebalance() with cooperative-sticky revokes only the partitions that move",
+  "consume() labels each message with its topic after topics are deleted and re-created",
   "createTopics() is idempotent and deleteTopics() ignores unknown topics",
+  "createPartitions() grows a topic and refuses a count that is not larger",
   "produce() rejects a message larger than message.max.bytes with ERR_MSG_SIZE_TOO_LARGE",
   "close() is idempotent for consumers, producers and admin clients",
 ]);

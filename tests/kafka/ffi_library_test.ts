@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { LibraryNotFoundError } from "../../src/errors.ts";
-import { candidatePaths, loadLibrdkafka } from "../../src/kafka/ffi/library.ts";
+import { candidatePaths, loadLibrdkafka, projectDirs } from "../../src/kafka/ffi/library.ts";
 import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
 
 const DEBIAN_LIB = "/usr/lib/x86_64-linux-gnu/librdkafka.so.1";
@@ -75,13 +75,15 @@ Deno.test("createFfiTransport() throws LibraryNotFoundError for a bad path witho
 });
 
 Deno.test("loadLibrdkafka() explains that a file is not a shared library", () => {
-  const path = Deno.makeTempFileSync({ suffix: ".so" });
+  // A private directory: a file directly in /tmp would be refused before it is read.
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/librdkafka.so.1`;
   try {
     Deno.writeTextFileSync(path, "this is not a library\n");
     const error = assertNotFound(() => loadLibrdkafka({ libraryPath: path, fallbacks: false }));
     assert.match(error.message, /not a shared library/);
   } finally {
-    Deno.removeSync(path);
+    Deno.removeSync(dir, { recursive: true });
   }
 });
 
@@ -132,6 +134,7 @@ Deno.test("candidatePaths() tries the option, the env, node-rdkafka builds upwar
     Deno.mkdirSync(deno, { recursive: true });
     Deno.writeTextFileSync(`${npm}/librdkafka.so.1`, "");
     Deno.writeTextFileSync(`${deno}/librdkafka.so.1`, "");
+    Deno.writeTextFileSync(`${root}/package.json`, "{}");
     Deno.mkdirSync(`${root}/app/src`, { recursive: true });
     const { candidates } = withEnv(
       "RACECAR_LIBRDKAFKA_PATH",
@@ -199,6 +202,133 @@ Deno.test({
     }
     if (old.features.versionNumber < 0x02010000) {
       assert.deepEqual(old.features.optionalSymbols, []);
+    }
+  },
+});
+
+/**
+ * Builds a stand-in librdkafka 2.12 whose load-time constructor creates
+ * `marker`: if the file exists afterwards, the library's code ran.
+ */
+async function buildTrap(path: string, marker: string): Promise<void> {
+  const source = `${path}.c`;
+  Deno.writeTextFileSync(
+    source,
+    "#include <stdio.h>\n" +
+      "__attribute__((constructor)) static void ran(void) {\n" +
+      `  FILE *f = fopen(${JSON.stringify(marker)}, "w"); if (f) fclose(f);\n` +
+      "}\n" +
+      "int rd_kafka_version(void) { return 0x020c00ff; }\n" +
+      'const char *rd_kafka_version_str(void) { return "2.12.0"; }\n',
+  );
+  const built = await new Deno.Command("gcc", {
+    args: ["-shared", "-fPIC", "-o", path, source],
+  }).output();
+  assert.ok(built.success, new TextDecoder().decode(built.stderr));
+  Deno.removeSync(source);
+}
+
+function trapDeps(root: string): string {
+  const deps = `${root}/node_modules/node-rdkafka/build/deps`;
+  Deno.mkdirSync(deps, { recursive: true });
+  return deps;
+}
+
+/** What was tried when nothing loaded; when something else loaded, its path. */
+function tryLoading(options: Parameters<typeof loadLibrdkafka>[0]): readonly string[] {
+  try {
+    const lib = loadLibrdkafka(options);
+    lib.close();
+    return [`loaded ${lib.path}`];
+  } catch (error) {
+    if (error instanceof LibraryNotFoundError) return error.tried;
+    throw error;
+  }
+}
+
+Deno.test({
+  name: "loadLibrdkafka() never runs a library in a directory every user can write to",
+  ignore: !hasGcc || Deno.build.os === "windows",
+  async fn() {
+    const root = Deno.makeTempDirSync();
+    try {
+      Deno.writeTextFileSync(`${root}/package.json`, "{}");
+      const deps = trapDeps(root);
+      const marker = `${root}/ran`;
+      await buildTrap(`${deps}/librdkafka.so.1`, marker);
+      Deno.chmodSync(deps, 0o777);
+
+      const tried = tryLoading({ libraryPath: `${deps}/librdkafka.so.1`, fallbacks: false });
+      assert.equal(exists(marker), false, "the library's code ran");
+      assert.match(tried[0] ?? "", /not loaded: .*build\/deps is writable by every user/);
+
+      // Found by the node_modules search, it is skipped the same way.
+      withEnv("RACECAR_LIBRDKAFKA_PATH", undefined, () => tryLoading({ cwd: root }));
+      assert.equal(exists(marker), false, "the library's code ran");
+
+      // A world-writable directory higher up (without the sticky bit) counts too.
+      Deno.chmodSync(deps, 0o755);
+      Deno.chmodSync(`${root}/node_modules`, 0o777);
+      const above = tryLoading({ libraryPath: `${deps}/librdkafka.so.1`, fallbacks: false });
+      assert.equal(exists(marker), false, "the library's code ran");
+      assert.match(above[0] ?? "", /node_modules is writable by every user/);
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "loadLibrdkafka() does not look for node_modules above the project root",
+  ignore: !hasGcc || Deno.build.os === "windows",
+  async fn() {
+    const root = Deno.makeTempDirSync();
+    try {
+      const deps = trapDeps(root);
+      const marker = `${root}/ran`;
+      await buildTrap(`${deps}/librdkafka.so.1`, marker);
+      // The project lives below the directory holding the trap.
+      Deno.mkdirSync(`${root}/app/src`, { recursive: true });
+      Deno.writeTextFileSync(`${root}/app/deno.json`, "{}");
+
+      const { candidates } = withEnv(
+        "RACECAR_LIBRDKAFKA_PATH",
+        undefined,
+        () => candidatePaths({ cwd: `${root}/app/src` }),
+      );
+      assert.deepEqual(candidates.filter((c) => c.path.startsWith(root)), []);
+      withEnv("RACECAR_LIBRDKAFKA_PATH", undefined, () => tryLoading({ cwd: `${root}/app/src` }));
+      assert.equal(exists(marker), false, "the library above the project root was loaded");
+
+      assert.deepEqual(projectDirs(`${root}/app/src`), [`${root}/app/src`, `${root}/app`]);
+      // Without any project file, only the starting directory is searched.
+      assert.deepEqual(projectDirs(`${root}/elsewhere`), [`${root}/elsewhere`]);
+    } finally {
+      Deno.removeSync(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "loadLibrdkafka() reads the version node-rdkafka declares before opening its build",
+  ignore: !hasGcc || Deno.build.os === "windows",
+  async fn() {
+    const root = Deno.makeTempDirSync();
+    try {
+      Deno.writeTextFileSync(`${root}/package.json`, "{}");
+      const deps = trapDeps(root);
+      const marker = `${root}/ran`;
+      await buildTrap(`${deps}/librdkafka.so.1`, marker);
+      Deno.writeTextFileSync(
+        `${root}/node_modules/node-rdkafka/package.json`,
+        JSON.stringify({ name: "node-rdkafka", librdkafka: "1.9.2" }),
+      );
+      const tried = withEnv("RACECAR_LIBRDKAFKA_PATH", undefined, () => tryLoading({ cwd: root }));
+      assert.equal(exists(marker), false, "the library's code ran");
+      // Whatever the system offers may load instead; the build was refused either way.
+      assert.match(tried[0] ?? "", /librdkafka 1\.9\.2 is too old|^loaded librdkafka\.so/);
+    } finally {
+      Deno.removeSync(root, { recursive: true });
     }
   },
 });

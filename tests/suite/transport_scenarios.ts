@@ -24,6 +24,7 @@ import {
   produceMessages,
   testConsumerConfig as consumerConfig,
   text,
+  waitFor,
 } from "./_kafka.ts";
 
 /** Consumes until `done(all)` holds, failing after `timeoutMs`. */
@@ -70,6 +71,27 @@ async function pumpUntil(
     }
   }));
 }
+
+/**
+ * Resolves with what `promise` resolves to; fails if it has not settled within
+ * `limitMs`. A deadline far above what is expected, not a speed check.
+ */
+async function settles<T>(promise: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} within ${limitMs} ms`)), limitMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A consume() timeout no test waits out: ten minutes. */
+const LONG_POLL_MS = 600_000;
 
 function sorted(partitions: readonly TopicPartition[]): number[] {
   return partitions.map((tp) => tp.partition).sort((a, b) => a - b);
@@ -157,6 +179,51 @@ export const transportScenarios: Scenario[] = [
         const offsets = all.filter((m) => m.partition === partition).map((m) => m.offset);
         assert.deepEqual(offsets, Array.from({ length: 30 }, (_, i) => i));
       }
+    },
+  },
+  {
+    name: "consume() resolves with the first message at once instead of waiting to fill the batch",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      await pumpUntil([consumer], () => consumer.assignment().length === 1, 30_000, "assigned");
+      // A batch of 1000 with a ten-minute timeout: only the first message is awaited.
+      const pending = consumer.consume(1000, LONG_POLL_MS);
+      await produceMessages(ctx, topic, 1);
+      const batch = await settles(pending, 30_000, "consume() did not hand over the message");
+      assert.deepEqual(batch.map((m) => text(m.value)), ["m0"]);
+    },
+  },
+  {
+    name:
+      "wakeup() makes a pending consume() with a long timeout return early, and the next one too",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      await pumpUntil([consumer], () => consumer.assignment().length === 1, 30_000, "assigned");
+
+      // Woken while it waits (the wakeup is scheduled for after the wait began).
+      const pending = consumer.consume(100, LONG_POLL_MS);
+      setTimeout(() => consumer.wakeup(), 100);
+      assert.deepEqual(await settles(pending, 30_000, "wakeup() did not end the wait"), []);
+
+      // Woken before it starts: the next consume() does not wait.
+      consumer.wakeup();
+      assert.deepEqual(
+        await settles(
+          consumer.consume(100, LONG_POLL_MS),
+          30_000,
+          "a wakeup() before consume() was lost",
+        ),
+        [],
+      );
+
+      // Only once: the consumer goes on fetching normally afterwards.
+      await produceMessages(ctx, topic, 3);
+      const all = await consumeUntil(consumer, (all) => all.length >= 3);
+      assert.deepEqual(all.map((m) => m.offset), [0, 1, 2]);
     },
   },
   {
@@ -336,6 +403,47 @@ export const transportScenarios: Scenario[] = [
     },
   },
   {
+    name: "consume() labels each message with its topic after topics are deleted and re-created",
+    timeoutMs: 120_000,
+    async fn(ctx) {
+      // librdkafka frees a topic's handle once nothing uses it, and may hand its
+      // address to the next topic: an adapter that remembers names by address
+      // would label the new topic's messages with the old name.
+      const prefix = ctx.uniqueName("racecar-relabel");
+      const names = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`, `${prefix}-a`];
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(async () => {
+        await admin.deleteTopics([...new Set(names)], 10_000).catch(() => {});
+        await admin.close();
+      });
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      for (const [round, topic] of names.entries()) {
+        await admin.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }], 10_000);
+        const producer = ctx.transport.createProducer({
+          config: { "bootstrap.servers": ctx.brokers },
+        });
+        try {
+          for (let i = 0; i < 3; i++) {
+            await producer.produce({ topic, value: bytes(`${topic} #${round}.${i}`) });
+          }
+        } finally {
+          await producer.close();
+        }
+        consumer.subscribe([topic]);
+        const got = await consumeUntil(
+          consumer,
+          (all) => all.some((m) => text(m.value) === `${topic} #${round}.2`),
+          { timeoutMs: 45_000 },
+        );
+        for (const message of got) {
+          const value = text(message.value) ?? "";
+          assert.equal(message.topic, value.slice(0, value.indexOf(" #")), `labelled ${value}`);
+        }
+        await admin.deleteTopics([topic], 10_000);
+      }
+    },
+  },
+  {
     name: "createTopics() is idempotent and deleteTopics() ignores unknown topics",
     async fn(ctx) {
       const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
@@ -361,6 +469,32 @@ export const transportScenarios: Scenario[] = [
       assert.equal(count, 3);
       await admin.deleteTopics([topic], 10_000);
       await admin.deleteTopics([ctx.uniqueName("racecar-never-created")], 10_000);
+    },
+  },
+  {
+    name: "createPartitions() grows a topic and refuses a count that is not larger",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(() => admin.close());
+      await admin.createPartitions(topic, 3, 10_000);
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers },
+      });
+      ctx.defer(() => producer.close());
+      // Metadata catches up with the new partitions eventually, not at once.
+      await waitFor(
+        async () => (await producer.partitionCount(topic, 5_000).catch(() => 0)) === 3,
+        "the topic has three partitions",
+        { timeoutMs: 15_000, everyMs: 100 },
+      );
+      const report = await producer.produce({ topic, partition: 2, value: bytes("new") });
+      assert.equal(report.partition, 2);
+      await assert.rejects(admin.createPartitions(topic, 2, 10_000), (error: unknown) => {
+        assert.ok(error instanceof KafkaError, String(error));
+        assert.equal(error.code, "ERR_INVALID_PARTITIONS");
+        return true;
+      });
     },
   },
   {

@@ -76,6 +76,26 @@ export class FfiAdmin implements AdminTransport {
     }
   }
 
+  /** Grows a topic to `totalCount` partitions. */
+  async createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void> {
+    const lib = this.#lib;
+    const errstr = new Uint8Array(512);
+    const handle = lib.rd_kafka_NewPartitions_new(
+      cstr(topic),
+      BigInt(totalCount),
+      errstr,
+      BigInt(errstr.length),
+    );
+    if (handle === null) {
+      throw new RangeError(`Cannot add partitions to topic "${topic}": ${decodeC(errstr)}`);
+    }
+    try {
+      await this.#run(ADMIN_OP.CREATEPARTITIONS, [handle], timeoutMs, ERR.NO_ERROR);
+    } finally {
+      lib.rd_kafka_NewPartitions_destroy(handle);
+    }
+  }
+
   async #run(
     op: number,
     handles: readonly Deno.PointerValue[],
@@ -108,7 +128,9 @@ export class FfiAdmin implements AdminTransport {
       const array = new BigUint64Array(handles.map(address));
       const count = BigInt(handles.length);
       if (op === ADMIN_OP.CREATETOPICS) lib.rd_kafka_CreateTopics(rk, array, count, options, queue);
-      else lib.rd_kafka_DeleteTopics(rk, array, count, options, queue);
+      else if (op === ADMIN_OP.DELETETOPICS) {
+        lib.rd_kafka_DeleteTopics(rk, array, count, options, queue);
+      } else lib.rd_kafka_CreatePartitions(rk, array, count, options, queue);
       event = await lib.rd_kafka_queue_poll(queue, timeout + RESULT_GRACE_MS);
       if (event === null) throw kafkaError(lib, ERR._TIMED_OUT);
       const errno = lib.rd_kafka_event_error(event);
@@ -121,8 +143,13 @@ export class FfiAdmin implements AdminTransport {
           lib.rd_kafka_event_CreateTopics_result(event),
           countOut,
         )
-        : lib.rd_kafka_DeleteTopics_result_topics(
+        : op === ADMIN_OP.DELETETOPICS
+        ? lib.rd_kafka_DeleteTopics_result_topics(
           lib.rd_kafka_event_DeleteTopics_result(event),
+          countOut,
+        )
+        : lib.rd_kafka_CreatePartitions_result_topics(
+          lib.rd_kafka_event_CreatePartitions_result(event),
           countOut,
         );
       const n = Number(countOut[0] ?? 0n);

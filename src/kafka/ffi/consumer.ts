@@ -1,12 +1,20 @@
 /**
- * The FFI group consumer: one `rd_kafka_consume_batch_queue` call per batch,
- * payloads copied into JS memory, native messages freed at once.
+ * The FFI group consumer: batches taken with `rd_kafka_consume_batch_queue`,
+ * payloads copied into JS memory, native messages freed after each batch.
+ *
+ * `rd_kafka_consume_batch_queue` waits until its batch is full or its timeout
+ * passed, which at low rates made every message wait for the timeout. So a
+ * batch is taken in up to three calls: what is queued already (timeout 0, on
+ * the main thread: under load that is the whole batch, with no worker-thread
+ * round trip), else a wait for one message on a worker thread (which
+ * `wakeup()` interrupts with `rd_kafka_queue_yield`), then what came with it.
  *
  * Rebalancing is the one place librdkafka calls into JS: a thread-safe
  * `rebalance_cb`. librdkafka serves rebalance ops from the consumer queue, so
- * the callback fires on the worker thread running the nonblocking
- * `consume_batch_queue` (or `consumer_close`); Deno runs it on the main thread
- * while that worker waits. The callback cannot await the user's async
+ * the callback fires in whichever call serves that queue: on the main thread
+ * during a zero-timeout take (Deno calls it directly), or on the worker thread
+ * of a waiting take or `consumer_close` (Deno runs it on the main thread while
+ * that worker waits). The callback cannot await the user's async
  * `onRebalance`, so it copies the partition list and returns; the assignment
  * change follows once the handler settled (librdkafka's group waits for it).
  *
@@ -59,7 +67,6 @@ export class FfiConsumer implements ConsumerTransport {
   readonly #outPointer = new BigUint64Array(1);
   readonly #outPointer2 = new BigUint64Array(1);
   readonly #outSize = new BigUint64Array(1);
-  readonly #topics = new Map<bigint, string>();
   #lastRkt = -1n;
   #lastPartition = -1;
   #lastTopic = "";
@@ -73,6 +80,10 @@ export class FfiConsumer implements ConsumerTransport {
   #rebalances: Promise<void> = Promise.resolve();
   #consuming: Promise<RawMessage[]> | null = null;
   #closing = false;
+  /** wakeup() was called and no consume() has answered it yet. */
+  #wakeRequested = false;
+  /** The consumer queue was destroyed: nothing may touch it any more. */
+  #queueFreed = false;
   /** Set while `rd_kafka_consumer_close` runs: revokes then happen without the handler. */
   #nativeClosing = false;
   /** Rebalance steps queued and not finished yet. */
@@ -141,25 +152,58 @@ export class FfiConsumer implements ConsumerTransport {
     });
   }
 
+  /** Makes a pending consume() return now; see {@link ConsumerTransport.wakeup}. */
+  wakeup(): void {
+    if (this.#queueFreed) return;
+    this.#wakeRequested = true;
+    // Ends a wait in progress at once; with none in progress, librdkafka keeps
+    // the request and the next wait on this queue returns at once.
+    this.#lib.rd_kafka_queue_yield(this.#queue);
+  }
+
   async #consumeBatch(max: number, timeoutMs: number): Promise<RawMessage[]> {
     const lib = this.#lib;
     if (this.#slots.length < max) this.#slots = new BigUint64Array(max);
     const slots = this.#slots;
-    const count = Number(
-      await lib.rd_kafka_consume_batch_queue(this.#queue, timeoutMs, slots, BigInt(max)),
+    // What is queued already. Under load, that is the batch.
+    let count = taken(
+      lib,
+      lib.rd_kafka_consume_batch_queue_now(this.#queue, 0, slots, BigInt(max)),
     );
-    if (count < 0) throw kafkaError(lib, ERR._FAIL, "rd_kafka_consume_batch_queue failed");
+    if (count === 0 && timeoutMs > 0 && !this.#wakeRequested) {
+      // Nothing yet: wait for the first message only, on a worker thread...
+      count = taken(lib, await lib.rd_kafka_consume_batch_queue(this.#queue, timeoutMs, slots, 1n));
+      // ...then take what arrived with it, without waiting for more.
+      if (count > 0 && max > 1) {
+        const rest = slots.subarray(1, max);
+        count += Math.max(
+          0,
+          Number(lib.rd_kafka_consume_batch_queue_now(this.#queue, 0, rest, BigInt(max - 1))),
+        );
+      }
+    }
+    // Whatever this call returned answers a wakeup() made before or during it.
+    this.#wakeRequested = false;
     const messages: RawMessage[] = [];
     let fatal: KafkaError | null = null;
-    for (let i = 0; i < count; i++) {
-      const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
-      if (pointer === null) continue;
-      try {
+    // A topic's name is looked up once per run of one partition, by the address
+    // of its rd_kafka_topic_t. Every message holds a reference to its topic, and
+    // all of the batch are destroyed only after reading, so within a batch an
+    // address always means the same topic; across batches a freed topic's
+    // address may be reused, so nothing is remembered from one batch to the next.
+    this.#lastRkt = -1n;
+    try {
+      for (let i = 0; i < count; i++) {
+        const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+        if (pointer === null) continue;
         const result = this.#read(pointer);
         if (result instanceof KafkaError) fatal ??= result;
         else if (result !== null) messages.push(result);
-      } finally {
-        lib.rd_kafka_message_destroy(pointer);
+      }
+    } finally {
+      for (let i = 0; i < count; i++) {
+        const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+        if (pointer !== null) lib.rd_kafka_message_destroy(pointer);
       }
     }
     if (fatal !== null) throw fatal;
@@ -221,12 +265,7 @@ export class FfiConsumer implements ConsumerTransport {
   #topicName(rkt: bigint): string {
     // Consumer-level errors (e.g. an unknown member after a rebalance) carry no topic.
     if (rkt === 0n) return "";
-    let name = this.#topics.get(rkt);
-    if (name === undefined) {
-      name = readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
-      this.#topics.set(rkt, name);
-    }
-    return name;
+    return readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
   }
 
   #headers(message: Deno.PointerObject): Header[] {
@@ -387,6 +426,7 @@ export class FfiConsumer implements ConsumerTransport {
     const lib = this.#lib;
     const rk = this.#client.rk;
     try {
+      if (this.#consuming !== null) this.wakeup();
       await this.#consuming?.catch(() => {});
       await this.#rebalances;
       const current = this.assignment();
@@ -405,6 +445,7 @@ export class FfiConsumer implements ConsumerTransport {
       }
     } finally {
       await this.#client.stop();
+      this.#queueFreed = true;
       lib.rd_kafka_queue_destroy(this.#queue);
       await this.#client.destroy();
       // Only now can no native thread call it any more.
@@ -552,6 +593,13 @@ export class FfiConsumer implements ConsumerTransport {
       );
     }
   }
+}
+
+/** The count a `rd_kafka_consume_batch_queue` call returned; it is -1 only for a bad queue. */
+function taken(lib: Librdkafka, result: number | bigint): number {
+  const count = Number(result);
+  if (count < 0) throw kafkaError(lib, ERR._FAIL, "rd_kafka_consume_batch_queue failed");
+  return count;
 }
 
 function copyBytes(pointer: Deno.PointerValue, length: number): Uint8Array | null {

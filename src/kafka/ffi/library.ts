@@ -2,11 +2,29 @@
  * Finds and loads librdkafka for the FFI adapter.
  *
  * Search order: an explicit path (option, then `RACECAR_LIBRDKAFKA_PATH`), the
- * librdkafka that node-rdkafka builds under `node_modules` of the working
- * directory or any parent (npm and Deno layouts), then the system library.
- * The first file that is a librdkafka 2.0 or newer wins; if none is, one
- * {@link LibraryNotFoundError} lists every candidate with the reason it failed
- * and how to install the library.
+ * librdkafka that node-rdkafka builds under `node_modules` (npm and Deno
+ * layouts) of the project, then the system library. The first file that is a
+ * librdkafka 2.0 or newer wins; if none is, one {@link LibraryNotFoundError}
+ * lists every candidate with the reason it failed and how to install the
+ * library.
+ *
+ * Loading a shared library runs its code, so the search is kept to places the
+ * user controls:
+ * - `node_modules` is looked for from the working directory up to the project
+ *   root only (the nearest directory holding `deno.json`, `deno.jsonc` or
+ *   `package.json`; without one, the working directory alone), and likewise
+ *   from this module's own location when it is a local file. A
+ *   `node_modules` further up (say `/tmp/node_modules`) is never considered.
+ * - A file is refused, unloaded, when another local user could have put it
+ *   there: when it or its directory is writable by everyone, when any directory
+ *   above it is writable by everyone without the sticky bit (anyone could
+ *   rename what is inside), or when it or a directory below a sticky
+ *   world-writable one (like `/tmp`) belongs to someone other than the current
+ *   user or root. Group write access is not checked.
+ * - Before a file is opened, its bytes must name `rd_kafka_version_str` (so
+ *   an arbitrary library is never loaded), and node-rdkafka's `package.json`
+ *   must name a librdkafka 2.0 or newer. Only then is the library opened to
+ *   ask its version.
  *
  * @module
  */
@@ -28,7 +46,11 @@ export interface LoadOptions {
    * @default true
    */
   fallbacks?: boolean;
-  /** Where to start looking for `node_modules`. @default Deno.cwd() */
+  /**
+   * Where to start looking for `node_modules` (up to the project root). When
+   * omitted: the working directory, then this module's own directory when it
+   * is a local file (a clone of Racecar).
+   */
   cwd?: string;
 }
 
@@ -53,6 +75,8 @@ export interface LoadedLibrary {
 interface Candidate {
   path: string;
   origin: string;
+  /** For node-rdkafka builds: the package directory, whose package.json names the version. */
+  packageDir?: string;
 }
 
 const INSTALL_HINT = [
@@ -77,15 +101,14 @@ export function loadLibrdkafka(options: LoadOptions = {}): LoadedLibrary {
   const { candidates, searched } = candidatePaths(options);
   const failures: string[] = [];
   for (const candidate of candidates) {
-    const result = tryLoad(candidate.path);
+    const result = tryLoad(candidate);
     if (typeof result !== "string") return result;
     failures.push(`${candidate.path} (${candidate.origin}): ${result}`);
   }
   const lines = [...failures];
   if (searched.length > 0) {
     lines.push(
-      `no node-rdkafka build of librdkafka under node_modules of ${searched[0]} ` +
-        `or any parent directory`,
+      `no node-rdkafka build of librdkafka under node_modules of ${searched.join(", ")}`,
     );
   }
   const list = lines.map((line) => `  - ${line}`).join("\n");
@@ -98,7 +121,7 @@ export function loadLibrdkafka(options: LoadOptions = {}): LoadedLibrary {
 
 /**
  * Where {@link loadLibrdkafka} looks, in order, and the directories whose
- * `node_modules` it searched.
+ * `node_modules` it searched without finding a build.
  */
 export function candidatePaths(
   options: LoadOptions = {},
@@ -119,19 +142,19 @@ export function candidatePaths(
     ? ["librdkafka.dll"]
     : ["librdkafka.so.1", "librdkafka.so"];
 
-  const start = options.cwd ?? safeCwd();
   const searched: string[] = [];
-  let found = false;
-  if (start !== undefined) {
-    for (let dir = start;; dir = parentOf(dir)) {
+  const starts = options.cwd !== undefined ? [options.cwd] : [safeCwd(), ownDirectory()];
+  for (const start of starts) {
+    if (start === undefined) continue;
+    for (const dir of projectDirs(start)) {
+      if (searched.includes(dir)) continue;
       searched.push(dir);
-      for (const path of nodeRdkafkaBuilds(`${trimSlash(dir)}/node_modules`, names)) {
-        candidates.push({ path, origin: "node-rdkafka build" });
-        found = true;
+      for (const build of nodeRdkafkaBuilds(`${trimSlash(dir)}/node_modules`, names)) {
+        if (!candidates.some((c) => c.path === build.path)) candidates.push(build);
       }
-      if (parentOf(dir) === dir) break;
     }
   }
+  const found = candidates.some((c) => c.origin === NODE_RDKAFKA_BUILD);
 
   const system = os === "darwin"
     ? [
@@ -146,7 +169,34 @@ export function candidatePaths(
   return { candidates, searched: found ? [] : searched };
 }
 
-function nodeRdkafkaBuilds(nodeModules: string, names: readonly string[]): string[] {
+const NODE_RDKAFKA_BUILD = "node-rdkafka build";
+const PROJECT_FILES = ["deno.json", "deno.jsonc", "package.json"];
+
+/**
+ * `start` and its parents up to the project root: the nearest directory with a
+ * `deno.json`, `deno.jsonc` or `package.json`. Without one, `start` alone.
+ */
+export function projectDirs(start: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = start;; dir = parentOf(dir)) {
+    dirs.push(dir);
+    if (PROJECT_FILES.some((name) => isFile(`${trimSlash(dir)}/${name}`))) return dirs;
+    if (parentOf(dir) === dir) return [start];
+  }
+}
+
+/** The directory of this module when it was loaded from a local file. */
+function ownDirectory(): string | undefined {
+  const url = new URL(".", import.meta.url);
+  if (url.protocol !== "file:") return undefined;
+  try {
+    return trimSlash(decodeURIComponent(url.pathname)) || "/";
+  } catch {
+    return undefined;
+  }
+}
+
+function nodeRdkafkaBuilds(nodeModules: string, names: readonly string[]): Candidate[] {
   const packages = [`${nodeModules}/node-rdkafka`];
   // Deno's node_modules keeps each package under .deno/<name>@<version>/node_modules/<name>.
   for (const entry of readDirNames(`${nodeModules}/.deno`).sort().reverse()) {
@@ -154,21 +204,43 @@ function nodeRdkafkaBuilds(nodeModules: string, names: readonly string[]): strin
       packages.push(`${nodeModules}/.deno/${entry}/node_modules/node-rdkafka`);
     }
   }
-  const found: string[] = [];
+  const found: Candidate[] = [];
   for (const pkg of packages) {
     for (const name of names) {
       const path = `${pkg}/build/deps/${name}`;
-      if (isFile(path)) found.push(path);
+      if (isFile(path)) found.push({ path, origin: NODE_RDKAFKA_BUILD, packageDir: pkg });
     }
   }
   return found;
 }
 
-function tryLoad(path: string): LoadedLibrary | string {
-  if (path.includes("/") && !isFile(path)) return "no such file";
+function tryLoad(candidate: Candidate): LoadedLibrary | string {
+  const path = candidate.path;
+  // A bare name is left to the system loader's own search path.
+  let target = path;
+  if (path.includes("/")) {
+    if (!isFile(path)) return "no such file";
+    try {
+      target = Deno.realPathSync(path);
+    } catch (error) {
+      if (isPermissionError(error)) throw error;
+      return `cannot resolve the path: ${messageOf(error)}`;
+    }
+    // Every check below runs without executing anything in the file.
+    const unsafe = unsafeLocation(target);
+    if (unsafe !== null) return `not loaded: ${unsafe}`;
+    const notLibrdkafka = inspectFile(target);
+    if (notLibrdkafka !== null) return notLibrdkafka;
+    if (candidate.packageDir !== undefined) {
+      const declared = declaredVersion(candidate.packageDir);
+      if (declared !== undefined && versionNumberOf(declared) < MIN_VERSION) {
+        return `librdkafka ${declared} is too old: Racecar needs 2.0.0 or newer`;
+      }
+    }
+  }
   let probe: Deno.DynamicLibrary<typeof PROBE_SYMBOLS>;
   try {
-    probe = Deno.dlopen(path, PROBE_SYMBOLS);
+    probe = Deno.dlopen(target, PROBE_SYMBOLS);
   } catch (error) {
     if (isPermissionError(error)) throw error;
     return explainDlopen(error);
@@ -186,7 +258,7 @@ function tryLoad(path: string): LoadedLibrary | string {
   }
   let lib: Deno.DynamicLibrary<typeof ALL_SYMBOLS>;
   try {
-    lib = Deno.dlopen(path, ALL_SYMBOLS);
+    lib = Deno.dlopen(target, ALL_SYMBOLS);
   } catch (error) {
     return `librdkafka ${version} lacks a function Racecar needs: ${messageOf(error)}`;
   }
@@ -202,6 +274,104 @@ function tryLoad(path: string): LoadedLibrary | string {
     optionalSymbols,
     close: () => lib.close(),
   };
+}
+
+/**
+ * Why another local user could have placed or swapped the file at `real` (a
+ * path without symbolic links), or `null` when only its owner and root could.
+ */
+export function unsafeLocation(real: string): string | null {
+  if (Deno.build.os === "windows") return null;
+  const me = currentUid();
+  const parts = real.split("/").filter((part) => part !== "");
+  // From the root down, so that "inside a shared directory" is known on the way.
+  const chain = ["/", ...parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}`)];
+  let shared: string | undefined;
+  for (let i = 0; i < chain.length; i++) {
+    const path = chain[i]!;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch (error) {
+      if (isPermissionError(error)) throw error;
+      return `cannot check ${path}: ${messageOf(error)}`;
+    }
+    const mode = info.mode ?? 0;
+    const everyone = (mode & 0o002) !== 0;
+    const sticky = (mode & 0o1000) !== 0;
+    const near = i >= chain.length - 2; // the file itself or the directory holding it
+    if (everyone && (near || !sticky)) {
+      return `${path} is writable by every user, so anyone could have put the library there`;
+    }
+    if (shared !== undefined && info.uid !== 0 && info.uid !== me) {
+      return `${path} belongs to user id ${info.uid}, not to ${
+        me === undefined ? "root (the current user id is unknown: allow --allow-sys=uid)" : "you"
+      }, inside the shared directory ${shared}`;
+    }
+    if (everyone && sticky) shared ??= path;
+  }
+  return null;
+}
+
+/** Reads the file (without loading it) and says why it is not librdkafka, or `null`. */
+function inspectFile(path: string): string | null {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (error) {
+    if (isPermissionError(error)) throw error;
+    return `cannot read it: ${messageOf(error)}`;
+  }
+  if (!hasLibraryMagic(bytes)) return "not a shared library for this platform";
+  if (indexOfBytes(bytes, VERSION_SYMBOL) < 0) {
+    return "not librdkafka (it has no rd_kafka_version)";
+  }
+  return null;
+}
+
+const VERSION_SYMBOL = new TextEncoder().encode("rd_kafka_version_str");
+
+function hasLibraryMagic(bytes: Uint8Array): boolean {
+  const [a, b, c, d] = bytes;
+  if (a === 0x7f && b === 0x45 && c === 0x4c && d === 0x46) return true; // ELF
+  if (a === 0x4d && b === 0x5a) return true; // PE (Windows DLL)
+  const magic = ((a ?? 0) << 24 | (b ?? 0) << 16 | (c ?? 0) << 8 | (d ?? 0)) >>> 0;
+  // Mach-O 32/64-bit in either byte order, and universal binaries.
+  return [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic);
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0]!;
+  for (let i = haystack.indexOf(first); i >= 0; i = haystack.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+/** The librdkafka version node-rdkafka's `package.json` says it builds. */
+function declaredVersion(packageDir: string): string | undefined {
+  try {
+    const json = JSON.parse(Deno.readTextFileSync(`${packageDir}/package.json`));
+    return typeof json?.librdkafka === "string" ? json.librdkafka : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `2.12.0` -> `0x020c0000`, comparable with `rd_kafka_version()`. */
+function versionNumberOf(version: string): number {
+  const [major = 0, minor = 0, patch = 0] = version.split(".").map((n) => parseInt(n, 10) || 0);
+  return ((major << 24) | (minor << 16) | (patch << 8)) >>> 0;
+}
+
+function currentUid(): number | undefined {
+  try {
+    return Deno.uid() ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const PROBE_SYMBOLS = {

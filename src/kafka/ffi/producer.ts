@@ -24,6 +24,8 @@ const VU_SIZE = 72;
 const EMPTY = new Uint8Array(1);
 
 interface Pending {
+  /** The topic it was produced to: known here, so no native topic handle is looked up. */
+  topic: string;
   resolve: (report: DeliveryReport) => void;
   reject: (error: KafkaError) => void;
 }
@@ -34,7 +36,6 @@ export class FfiProducer implements ProducerTransport {
   readonly #client: NativeClient;
   readonly #pending = new Map<number, Pending>();
   readonly #topicNames = new Map<string, Uint8Array<ArrayBuffer>>();
-  readonly #rktNames = new Map<bigint, string>();
   #drArray = new BigUint64Array(0);
   #nextId = 1;
   #idle: (() => void) | null = null;
@@ -117,7 +118,9 @@ export class FfiProducer implements ProducerTransport {
     const error = takeError(lib, lib.rd_kafka_produceva(this.#client.rk, vus, BigInt(count)));
     keepAlive.length = 0;
     if (error !== null) return Promise.reject(error);
-    return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#pending.set(id, { topic: record.topic, resolve, reject })
+    );
   }
 
   #topicName(topic: string): Uint8Array<ArrayBuffer> {
@@ -140,7 +143,7 @@ export class FfiProducer implements ProducerTransport {
       if (pending === undefined) continue;
       this.#pending.delete(id);
       const err = view.getInt32(0);
-      const topic = this.#rktName(view.getPointer(8));
+      const topic = pending.topic;
       const partition = view.getInt32(16);
       if (err === 0) {
         pending.resolve({ topic, partition, offset: Number(view.getBigInt64(56)) });
@@ -152,17 +155,6 @@ export class FfiProducer implements ProducerTransport {
       }
     }
     if (this.#pending.size === 0) this.#idle?.();
-  }
-
-  #rktName(rkt: Deno.PointerValue): string {
-    if (rkt === null) return "";
-    const id = address(rkt);
-    let name = this.#rktNames.get(id);
-    if (name === undefined) {
-      name = readCString(this.#lib.rd_kafka_topic_name(rkt)) ?? "";
-      this.#rktNames.set(id, name);
-    }
-    return name;
   }
 
   /** Number of partitions of `topic`, from the cluster's metadata. */

@@ -75,6 +75,12 @@ export const SYMBOLS = {
     result: "isize",
     nonblocking: true,
   },
+  /** The same function, for `timeout_ms = 0`: takes what is queued without a worker thread. */
+  rd_kafka_consume_batch_queue_now: {
+    name: "rd_kafka_consume_batch_queue",
+    parameters: ["pointer", "i32", "buffer", "usize"],
+    result: "isize",
+  },
   rd_kafka_message_destroy: { parameters: ["pointer"], result: "void" },
   rd_kafka_message_timestamp: { parameters: ["pointer", "buffer"], result: "i64" },
   rd_kafka_message_headers: { parameters: ["pointer", "buffer"], result: "i32" },
@@ -176,6 +182,20 @@ export const SYMBOLS = {
     parameters: ["pointer", "buffer", "usize", "pointer", "pointer"],
     result: "void",
   },
+  rd_kafka_NewPartitions_new: {
+    parameters: ["buffer", "usize", "buffer", "usize"],
+    result: "pointer",
+  },
+  rd_kafka_NewPartitions_destroy: { parameters: ["pointer"], result: "void" },
+  rd_kafka_CreatePartitions: {
+    parameters: ["pointer", "buffer", "usize", "pointer", "pointer"],
+    result: "void",
+  },
+  rd_kafka_event_CreatePartitions_result: { parameters: ["pointer"], result: "pointer" },
+  rd_kafka_CreatePartitions_result_topics: {
+    parameters: ["pointer", "buffer"],
+    result: "pointer",
+  },
   rd_kafka_event_CreateTopics_result: { parameters: ["pointer"], result: "pointer" },
   rd_kafka_event_DeleteTopics_result: { parameters: ["pointer"], result: "pointer" },
   rd_kafka_CreateTopics_result_topics: { parameters: ["pointer", "buffer"], result: "pointer" },
@@ -240,7 +260,7 @@ export const VTYPE = {
 export const MSG_F_COPY = 0x2;
 
 /** `rd_kafka_admin_op_t` values used here. */
-export const ADMIN_OP = { CREATETOPICS: 1, DELETETOPICS: 2 } as const;
+export const ADMIN_OP = { CREATETOPICS: 1, DELETETOPICS: 2, CREATEPARTITIONS: 3 } as const;
 
 /** `rd_kafka_resp_err_t` values the adapter branches on. */
 export const ERR = {

@@ -54,6 +54,27 @@ export class MemoryAdmin implements AdminTransport {
     for (const name of names) this.#cluster.deleteTopic(name);
   }
 
+  async createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void> {
+    if (!Number.isInteger(totalCount) || totalCount < 1) {
+      throw new RangeError(
+        `Cannot add partitions to topic "${topic}": totalCount is ${totalCount}, expected a positive integer`,
+      );
+    }
+    this.#assertOpen("add partitions");
+    await this.#cluster.waitAvailable(timeoutMs, "Cannot add partitions");
+    const current = this.#cluster.partitionCount(topic);
+    if (current === undefined) {
+      throw kafkaError(3, `Cannot add partitions: topic "${topic}" does not exist`);
+    }
+    if (totalCount <= current) {
+      throw kafkaError(
+        37,
+        `Cannot add partitions to topic "${topic}": it has ${current}, asked for ${totalCount}`,
+      );
+    }
+    this.#cluster.createTopic(topic, totalCount, {}, true);
+  }
+
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;

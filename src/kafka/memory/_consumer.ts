@@ -74,6 +74,8 @@ export class MemoryConsumer implements ConsumerTransport {
   #rotation = 0;
   #lastAutoCommit: number;
   #consuming: Promise<RawMessage[]> | null = null;
+  /** wakeup() was called and no consume() has answered it yet. */
+  #wakeRequested = false;
   #closing = false;
   #closed = false;
   #closeDone: Promise<void> | null = null;
@@ -293,6 +295,13 @@ export class MemoryConsumer implements ConsumerTransport {
     this.#closed = true;
   }
 
+  /** Makes a pending consume() return now; see {@link ConsumerTransport.wakeup}. */
+  wakeup(): void {
+    this.#wakeRequested = true;
+    // Waiters re-check their condition on any notification; this one sees the flag.
+    this.#cluster.changed.notify();
+  }
+
   async #consume(max: number, timeoutMs: number): Promise<RawMessage[]> {
     const deadline = Date.now() + timeoutMs;
     if (this.#member !== null) this.#cluster.expireStale(this.#groupId);
@@ -303,13 +312,16 @@ export class MemoryConsumer implements ConsumerTransport {
         if (this.#closing) return [];
         await this.#maintain();
         if (this.#closing) return [];
+        // Everything already there, at once: a batch never waits to fill up.
         const messages = this.#fetch(max);
         if (messages.length > 0) return messages;
         const left = deadline - Date.now();
-        if (left <= 0) return [];
+        if (left <= 0 || this.#wakeRequested) return [];
         await this.#cluster.changed.wait(left, seen);
       }
     } finally {
+      // Whatever this call returned answers a wakeup() made before or during it.
+      this.#wakeRequested = false;
       this.#setPolling(false);
     }
   }

@@ -41,6 +41,7 @@ const TEXTS: Record<number, [name: string, text: string]> = {
   [29]: ["TOPIC_AUTHORIZATION_FAILED", "Broker: Topic authorization failed"],
   [30]: ["GROUP_AUTHORIZATION_FAILED", "Broker: Group authorization failed"],
   [36]: ["TOPIC_ALREADY_EXISTS", "Broker: Topic already exists"],
+  [37]: ["INVALID_PARTITIONS", "Broker: Invalid number of partitions"],
   [58]: ["SASL_AUTHENTICATION_FAILED", "Broker: SASL Authentication failed"],
 };
 

@@ -1,0 +1,16 @@
+// The consumer bench/latency.ts runs under Node.js, through the built package
+// (npm/dist) as a Node user would: prints, per message, how many milliseconds
+// passed between the message's create time and its processing. Topic from
+// LATENCY_TOPIC. The Deno twin is bench/latency_consumer.ts.
+
+import { Consumer } from "../npm/dist/mod.js";
+
+export class LatencyConsumer extends Consumer {
+  static {
+    this.subscribesTo(process.env.LATENCY_TOPIC ?? "racecar-latency");
+  }
+
+  process(message) {
+    process.stdout.write(`latency ${Date.now() - (message.createTime?.getTime() ?? 0)}\n`);
+  }
+}
