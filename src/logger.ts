@@ -22,7 +22,10 @@ const kafkaLog = getLogger(["racecar", "librdkafka"]);
 export function forwardClientLog(entry: ClientLogEntry): void {
   // librdkafka's text may hold braces, so it goes in as a value, not a template.
   const properties = { facility: entry.facility, message: entry.message };
-  if (entry.level <= 3) kafkaLog.error("[{facility}] {message}", properties);
+  // A failed connection arrives twice: as this line and as an error event, which
+  // Racecar logs once and then summarises (log_subscriber.ts). Keep this one for debug.
+  if (entry.facility === "FAIL") kafkaLog.debug("[{facility}] {message}", properties);
+  else if (entry.level <= 3) kafkaLog.error("[{facility}] {message}", properties);
   else if (entry.level === 4) kafkaLog.warn("[{facility}] {message}", properties);
   else if (entry.level <= 6) kafkaLog.info("[{facility}] {message}", properties);
   else kafkaLog.debug("[{facility}] {message}", properties);

@@ -87,6 +87,7 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
       : { deadLetterSafetyLimit: config.deadLetterSafetyLimit }),
     concurrency: config.concurrency,
     synchronousCommits: config.synchronousCommits,
+    logSummaryInterval: config.logSummaryInterval,
     ...(config.onError === undefined ? {} : { onError: config.onError }),
   };
 }
@@ -247,7 +248,12 @@ async function runInForeground(
       readinessProbeFilePath: workerFile(prepared.config.readinessProbeFilePath, worker),
     }),
   };
-  await setUpLogging({ level: config.logLevel, logfile: config.logfile });
+  await setUpLogging({
+    level: config.logLevel,
+    logfile: config.logfile,
+    format: config.logFormat,
+    librdkafkaLevel: config.librdkafkaLogLevel,
+  });
 
   say(`Starting Racecar consumer ${consumerClass.name}...`);
   say(
