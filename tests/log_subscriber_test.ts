@@ -188,3 +188,15 @@ Deno.test("connectionCause() shortens librdkafka's resolve failures too", () => 
     "nohost:9092: failed to resolve 'nohost:9092': Name or service not known",
   );
 });
+
+Deno.test("installLogSubscriber() ends an outage quietly after 30 s without connection errors", async () => {
+  await captured("info", (events, clock, lines) => {
+    clientError(events, -187, "ERR__ALL_BROKERS_DOWN", "1/1 brokers are down");
+    clock.now += 61_000;
+    loop(events);
+    clientError(events, -195, "ERR__TRANSPORT", refused);
+    assertEquals(lines.slice(1), ["info No Kafka connection errors for 61 s"]);
+    clientError(events, -187, "ERR__ALL_BROKERS_DOWN", "1/1 brokers are down");
+    assertMatch(lines[2]!, /^warning No broker reachable: 127\.0\.0\.1:1: connection refused;/);
+  });
+});
