@@ -1,6 +1,7 @@
 /**
  * The operability scenarios (logs, `racecarctl` cluster commands) with
- * `deno run cli.ts` and `deno run racecarctl.ts` over the FFI adapter.
+ * `deno run cli.ts` and `deno run racecarctl.ts` over the FFI adapter, and the
+ * admin transport scenarios over the FFI and memory adapters.
  *
  * @module
  */
@@ -8,6 +9,8 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
+import { createMemoryTransport } from "../../src/kafka/memory.ts";
+import { adminScenarios } from "../suite/admin_scenarios.ts";
 import { type CtlResult, opsScenarios } from "../suite/ops_scenarios.ts";
 import type { RacecarProcess } from "../suite/_suite.ts";
 import { registerScenarios } from "./_deno_suite.ts";
@@ -74,4 +77,9 @@ async function runCtl(args: readonly string[], env: Record<string, string>): Pro
 registerScenarios("deno", createFfiTransport(), opsScenarios(runCtl), {
   start: startRacecar,
   fixture: (name) => join(ROOT, "tests", "fixtures", `${name}.ts`),
+});
+
+registerScenarios("deno", createFfiTransport(), adminScenarios);
+registerScenarios("memory", () => createMemoryTransport(), adminScenarios, undefined, {
+  sanitize: true,
 });

@@ -1,6 +1,7 @@
 /**
  * The operability scenarios (logs, `racecarctl` cluster commands) with the
- * compiled `racecar` and `racecarctl` bins under Node.js.
+ * compiled `racecar` and `racecarctl` bins under Node.js, and the admin
+ * transport scenarios over node-rdkafka.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { adminScenarios } from "../suite/admin_scenarios.ts";
 import { type CtlResult, opsScenarios } from "../suite/ops_scenarios.ts";
 import type { RacecarProcess } from "../suite/_suite.ts";
 import { registerScenarios } from "./_register.ts";
@@ -55,3 +57,5 @@ registerScenarios(createNodeRdkafkaTransport(), opsScenarios(runCtl), {
   start: startRacecar,
   fixture: (name) => join(DIST, "tests", "fixtures", `${name}.js`),
 });
+
+registerScenarios(createNodeRdkafkaTransport(), adminScenarios);
