@@ -45,11 +45,13 @@ export interface LogSubscriberOptions {
   clock?: () => number;
 }
 
-/** librdkafka's error code for a topic that does not exist. */
-const UNKNOWN_TOPIC_OR_PART = 3;
 /** No connection error for this long (or a summary interval, if longer) ends an outage. */
 const QUIET_MS = 30_000;
-const CONNECTIVITY = new Set<number>([ErrorCode.TRANSPORT, ErrorCode.ALL_BROKERS_DOWN, -193]);
+const CONNECTIVITY = new Set<number>([
+  ErrorCode.TRANSPORT,
+  ErrorCode.ALL_BROKERS_DOWN,
+  ErrorCode.RESOLVE,
+]);
 
 const kafkaLog = logger("kafka");
 const processingLog = logger("processing");
@@ -191,7 +193,7 @@ export function installLogSubscriber(
       }
       return tick();
     }
-    if (error.errno === UNKNOWN_TOPIC_OR_PART) {
+    if (error.errno === ErrorCode.UNKNOWN_TOPIC_OR_PART) {
       const named = /Subscribed topic not available: (.+?): /.exec(error.message)?.[1];
       // Without a name (node-rdkafka): the subscribed topics that have no partition yet.
       const topics = named !== undefined

@@ -10,7 +10,7 @@
 
 import { writeStdout } from "../_runtime.ts";
 import { consumerConfig, producerConfig, type RacecarConfig } from "../config/mod.ts";
-import { KafkaError } from "../errors.ts";
+import { ErrorCode, KafkaError } from "../errors.ts";
 import {
   type AdminTransport,
   type ConsumerTransport,
@@ -22,12 +22,7 @@ import {
 } from "../kafka/transport.ts";
 import { UsageError } from "./_exit.ts";
 
-/** librdkafka's "Local: Not implemented": the adapter cannot do this (node-rdkafka and groups). */
-const NOT_IMPLEMENTED = -170;
-/** The broker refuses a commit from outside a group that has members. */
-const UNKNOWN_MEMBER_ID = 25;
-const ILLEGAL_GENERATION = 22;
-const REBALANCE_IN_PROGRESS = 27;
+const { NOT_IMPLEMENTED, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS } = ErrorCode;
 
 /** What the cluster commands share. */
 export interface AdminContext {
@@ -60,7 +55,12 @@ async function withAdmin<T>(ctx: AdminContext, fn: (admin: AdminTransport) => Pr
 /** Kafka failures name the brokers asked, so a wrong address is obvious. */
 function explain(error: unknown, ctx: AdminContext): unknown {
   if (!(error instanceof KafkaError) || error.errno === NOT_IMPLEMENTED) return error;
-  if (error.errno === -185 || error.errno === -195 || error.errno === -187) {
+  const unreachable: number[] = [
+    ErrorCode.TIMED_OUT,
+    ErrorCode.TRANSPORT,
+    ErrorCode.ALL_BROKERS_DOWN,
+  ];
+  if (unreachable.includes(error.errno)) {
     return new KafkaError(
       error.errno,
       error.code,
@@ -328,7 +328,9 @@ export async function resetOffsets(
     } catch (error) {
       if (
         error instanceof KafkaError &&
-        [UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS].includes(error.errno)
+        ([UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS] as number[]).includes(
+          error.errno,
+        )
       ) {
         throw new KafkaError(
           error.errno,

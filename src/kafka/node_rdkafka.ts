@@ -25,7 +25,7 @@ import type {
   TopicPartitionOffset as NativeTopicPartitionOffset,
 } from "node-rdkafka";
 import { Buffer } from "node:buffer";
-import { ConfigError, KafkaError } from "../errors.ts";
+import { ConfigError, ErrorCode, KafkaError } from "../errors.ts";
 import {
   type AdminOptions,
   type AdminTransport,
@@ -885,9 +885,6 @@ class NodeRdkafkaProducer implements ProducerTransport {
 // ---------------------------------------------------------------------------
 // Admin
 
-/** librdkafka's "Local: Not implemented". */
-const NOT_IMPLEMENTED = -170;
-
 class NodeRdkafkaAdmin implements AdminTransport {
   #client: IAdminClient | undefined;
   readonly #config: ConfigMap;
@@ -1037,7 +1034,7 @@ class NodeRdkafkaAdmin implements AdminTransport {
 
 function groupsUnsupported(action: string): KafkaError {
   return kafkaError(
-    NOT_IMPLEMENTED,
+    ErrorCode.NOT_IMPLEMENTED,
     `Cannot ${action} under Node: node-rdkafka 3.6 has no consumer group listing ` +
       `(docs/node.md, Limitations); run racecarctl under Deno, or use kafka-consumer-groups.sh`,
   );

@@ -8,12 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { KafkaError } from "../../src/errors.ts";
+import { ErrorCode, KafkaError } from "../../src/errors.ts";
 import { newConsumer, newTopic, produceMessages, testConsumerConfig, waitFor } from "./_kafka.ts";
 import type { Scenario, SuiteContext } from "./_suite.ts";
-
-/** librdkafka's "Local: Not implemented". */
-const NOT_IMPLEMENTED = -170;
 
 function admin(ctx: SuiteContext) {
   const client = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
@@ -70,7 +67,7 @@ export const adminScenarios: Scenario[] = [
         ) {
           await assert.rejects(call, (error: unknown) => {
             assert.ok(error instanceof KafkaError);
-            assert.equal(error.errno, NOT_IMPLEMENTED);
+            assert.equal(error.errno, ErrorCode.NOT_IMPLEMENTED);
             assert.match(
               error.message,
               /under Node: node-rdkafka 3\.6 has no consumer group listing/,

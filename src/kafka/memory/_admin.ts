@@ -17,6 +17,7 @@ import type {
   Watermarks,
 } from "../transport.ts";
 import { byTopicPartition, type Cluster, type ClusterClient, tpKey } from "./_cluster.ts";
+import { ErrorCode } from "../../errors.ts";
 import { kafkaError } from "./_errors.ts";
 
 /** An admin client of the in-process broker. */
@@ -143,7 +144,10 @@ export class MemoryAdmin implements AdminTransport {
   #assertPartition(topic: string, partition: number): void {
     const count = this.#cluster.partitionCount(topic);
     if (count === undefined || partition < 0 || partition >= count) {
-      throw kafkaError(3, `${topic}/${partition}: Broker: Unknown topic or partition`);
+      throw kafkaError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PART,
+        `${topic}/${partition}: Broker: Unknown topic or partition`,
+      );
     }
   }
 
