@@ -200,3 +200,21 @@ Deno.test("installLogSubscriber() ends an outage quietly after 30 s without conn
     assertMatch(lines[2]!, /^warning No broker reachable: 127\.0\.0\.1:1: connection refused;/);
   });
 });
+
+Deno.test("installLogSubscriber() logs one line per batch at debug for processBatch consumers", async () => {
+  await captured("debug", (events, _clock, lines) => {
+    events.emit("join_group", () => ({ ...base, durationMs: 1, topics: ["orders"] }));
+    events.emit("process_batch", () => ({
+      ...base,
+      topic: "orders",
+      partition: 1,
+      firstOffset: 40,
+      lastOffset: 49,
+      lastCreateTime: null,
+      messageCount: 10,
+      retriesCount: 0,
+      durationMs: 12.25,
+    }));
+    assertEquals(lines, ["debug Processed batch orders/1 offsets 40..49 (10 messages) in 12.3 ms"]);
+  });
+});
