@@ -37,6 +37,12 @@ const SWAPS: Record<string, string> = {
 const FORBIDDEN_PREFIX = "src/kafka/ffi/";
 /** deno.json imports that are only needed to build, never at run time. */
 const BUILD_ONLY = new Set(["typescript", "node-gyp", "@types/node"]);
+/**
+ * Libraries loaded only when a feature that is off by default is enabled
+ * (`src/metrics/_optional.ts`): optional peer dependencies, so installing the
+ * package does not fetch them (hot-shots builds a native module).
+ */
+const OPTIONAL_PEERS = new Set(["hot-shots", "prom-client"]);
 
 interface DenoJson {
   name: string;
@@ -191,10 +197,21 @@ function packageJson(
     ],
     engines: { node: ">=20" },
     keywords: ["kafka", "consumer", "racecar", "librdkafka", "node-rdkafka"],
-    dependencies: Object.fromEntries(
-      Object.entries(dependencies).sort(([a], [b]) => a.localeCompare(b)),
+    dependencies: sorted(dependencies, (name) => !OPTIONAL_PEERS.has(name)),
+    peerDependencies: sorted(dependencies, (name) => OPTIONAL_PEERS.has(name)),
+    peerDependenciesMeta: Object.fromEntries(
+      [...OPTIONAL_PEERS].sort().map((name) => [name, { optional: true }]),
     ),
   };
+}
+
+function sorted(
+  entries: Record<string, string>,
+  keep: (name: string) => boolean,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(entries).filter(([name]) => keep(name)).sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 /**

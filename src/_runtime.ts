@@ -411,3 +411,11 @@ export async function spawnChild(
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Calls `fn` every `ms` without keeping the process alive; returns a function that stops it. */
+export function unrefInterval(fn: () => void, ms: number): () => void {
+  const timer = setInterval(fn, ms);
+  if (isDeno) g.Deno.unrefTimer(timer);
+  else (timer as unknown as { unref(): void }).unref();
+  return () => clearInterval(timer);
+}

@@ -145,6 +145,16 @@ export const ErrorCode = {
   TOPIC_ALREADY_EXISTS: 36,
   /** Broker: SASL authentication failed. */
   SASL_AUTHENTICATION_FAILED: 58,
+  /** Local: not implemented (e.g. group listing under node-rdkafka). */
+  NOT_IMPLEMENTED: -170,
+  /** Local: host resolution failure. */
+  RESOLVE: -193,
+  /** Broker: the generation id is not the group's current one. */
+  ILLEGAL_GENERATION: 22,
+  /** Broker: the member id is not in the group (e.g. a commit from outside an active group). */
+  UNKNOWN_MEMBER_ID: 25,
+  /** Broker: the group is rebalancing. */
+  REBALANCE_IN_PROGRESS: 27,
 } as const;
 
 const RETRIABLE = new Set<number>([

@@ -26,6 +26,7 @@ import type {
   Transport,
 } from "./kafka/transport.ts";
 import { forwardClientLog, logger } from "./logger.ts";
+import { installLogSubscriber } from "./log_subscriber.ts";
 import { Message } from "./message.ts";
 import { Pause } from "./pause.ts";
 import type { PartitionerName } from "./partitioner.ts";
@@ -71,6 +72,8 @@ export interface RunnerSettings {
   shutdownTimeout?: number;
   /** Receives every processing error with racecar's payload. */
   onError?: (error: unknown, info: ErrorInfo) => void | Promise<void>;
+  /** Seconds between summary lines of a lasting Kafka problem (see `log_subscriber.ts`). @default 60 */
+  logSummaryInterval?: number;
 }
 
 /** Everything a runner needs. */
@@ -174,6 +177,7 @@ export class Runner {
       synchronousCommits: s.synchronousCommits ?? true,
       revokeTimeout: s.revokeTimeout ?? SETTINGS.revokeTimeout.default,
       shutdownTimeout: s.shutdownTimeout ?? SETTINGS.shutdownTimeout.default,
+      logSummaryInterval: s.logSummaryInterval ?? SETTINGS.logSummaryInterval.default,
     };
     validateSettings(this.#settings, this.#className);
     if (
@@ -193,6 +197,15 @@ export class Runner {
           `this.subscribesTo("topic") in a static block of the class`,
       );
     }
+    // Client errors, missing topics and per-batch lines are logged by a subscriber.
+    installLogSubscriber(this.#events, {
+      summaryIntervalSeconds: this.#settings.logSummaryInterval,
+      autoCreateTopics: this.#consumerConfig["allow.auto.create.topics"] === "true",
+      ...(this.#consumerConfig["bootstrap.servers"] === undefined
+        ? {}
+        : { brokers: this.#consumerConfig["bootstrap.servers"] }),
+      clock: this.#clock,
+    });
   }
 
   /** The event bus this runner reports to. */
@@ -829,8 +842,6 @@ export class Runner {
       this.#fatal = error;
       this.#wake?.();
       log.error("Fatal Kafka client error: {error}", { error });
-    } else {
-      log.warn("Kafka client error: {error}", { error });
     }
   }
 

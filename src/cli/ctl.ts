@@ -1,7 +1,9 @@
 /**
  * The `racecarctl` command: `status` and `stop` for a daemonized consumer,
- * `produce` for one message, and the probes `liveness_probe` and
- * `readiness_probe` for Kubernetes and other supervisors.
+ * `produce` for one message, the probes `liveness_probe` and
+ * `readiness_probe` for Kubernetes and other supervisors, and cluster commands
+ * (`list_topics`, `create_topic`, `list_groups`, `describe_group`,
+ * `reset_offsets`; see `_admin.ts`).
  *
  * Exit codes: 0 success (alive, ready, delivered, stopped, running); 1 a
  * failed check or operation (unhealthy, not ready, not running, delivery
@@ -28,6 +30,7 @@ import type { Header, Transport } from "../kafka/transport.ts";
 import { checkLiveness } from "../probes.ts";
 import { Producer } from "../producer.ts";
 import { VERSION } from "../version.ts";
+import * as admin from "./_admin.ts";
 import { ExitCode, isUsageError, UsageError } from "./_exit.ts";
 import { explainClientError } from "./_explain.ts";
 import { pidStatus } from "./daemon.ts";
@@ -39,6 +42,11 @@ export const CTL_COMMANDS = [
   "produce",
   "liveness_probe",
   "readiness_probe",
+  "list_topics",
+  "create_topic",
+  "list_groups",
+  "describe_group",
+  "reset_offsets",
 ] as const;
 
 /** Collaborators of {@link ctlMain}, replaceable in tests. */
@@ -136,7 +144,159 @@ function ctlProgram(options: CtlOptions, done: (code: number) => void): Command 
 
   sub("readiness_probe", "exit 0 when the consumer's readiness file exists (it has partitions)")
     .action(async () => done(await readiness(options)));
+
+  const cluster = (name: string, description: string) =>
+    sub(name, description)
+      .option("-b, --brokers <host:port,...>", "the brokers (default: from configuration)")
+      .option("--timeout <seconds>", "give up on a request after this long", "10");
+  cluster("list_topics", "list the topics and their partition counts")
+    .option("--all", "include internal topics such as __consumer_offsets")
+    .action(async (opts: ClusterFlags & { all?: boolean }) =>
+      done(await admin.listTopics(await adminContext(opts, options), opts.all === true))
+    );
+  cluster("create_topic", "create a topic")
+    .argument("<topic>", "the topic name")
+    .option("-p, --partitions <n>", "partition count", "1")
+    .option("-r, --replication-factor <n>", "replicas per partition (default: the broker's)")
+    .option("-c, --config <key=value...>", "a topic setting, e.g. retention.ms=86400000")
+    .action(async (topic: string, opts: ClusterFlags & CreateTopicFlags) => {
+      const partitions = wholeNumber(opts.partitions, "--partitions", 1);
+      const replicationFactor = opts.replicationFactor === undefined
+        ? undefined
+        : wholeNumber(opts.replicationFactor, "--replication-factor", 1);
+      done(
+        await admin.createTopic(await adminContext(opts, options), topic, {
+          partitions,
+          ...(replicationFactor === undefined ? {} : { replicationFactor }),
+          config: keyValues(opts.config ?? [], "--config"),
+        }),
+      );
+    });
+  cluster("list_groups", "list the consumer groups and their states")
+    .action(async (opts: ClusterFlags) =>
+      done(await admin.listGroups(await adminContext(opts, options)))
+    );
+  cluster(
+    "describe_group",
+    "show a group's members and, per partition, committed offset, end offset and lag",
+  )
+    .argument("<group>", "the group id")
+    .option("-t, --topic <topic...>", "show every partition of these topics")
+    .action(async (group: string, opts: ClusterFlags & { topic?: string[] }) =>
+      done(await admin.describeGroup(await adminContext(opts, options), group, opts.topic ?? []))
+    );
+  cluster("reset_offsets", "move a stopped group's committed offsets on one topic")
+    .argument("<group>", "the group id")
+    .option("-t, --topic <topic>", "the topic")
+    .option("-p, --partition <n...>", "only these partitions (default: all)")
+    .option("--to-earliest", "the first offset still in the log")
+    .option("--to-latest", "the end of the log (skip everything not yet consumed)")
+    .option("--to-datetime <time>", "the first message at or after this ISO 8601 time")
+    .option("--to-offset <n>", "this offset")
+    .action(async (group: string, opts: ClusterFlags & ResetFlags) => {
+      if (opts.topic === undefined || opts.topic === "") {
+        throw new UsageError("No topic specified: pass --topic <topic>");
+      }
+      const partitions = (opts.partition ?? []).map((p) => wholeNumber(p, "--partition", 0));
+      done(
+        await admin.resetOffsets(
+          await adminContext(opts, options),
+          group,
+          opts.topic,
+          partitions,
+          resetTarget(opts),
+        ),
+      );
+    });
   return program;
+}
+
+interface ClusterFlags {
+  brokers?: string;
+  timeout: string;
+}
+
+interface CreateTopicFlags {
+  partitions: string;
+  replicationFactor?: string;
+  config?: string[];
+}
+
+interface ResetFlags {
+  topic?: string;
+  partition?: string[];
+  toEarliest?: boolean;
+  toLatest?: boolean;
+  toDatetime?: string;
+  toOffset?: string;
+}
+
+function wholeNumber(text: string, flag: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || text.trim() === "") {
+    throw new UsageError(`Invalid ${flag} "${text}": expected a whole number from ${min}`);
+  }
+  return value;
+}
+
+function keyValues(pairs: readonly string[], flag: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`Invalid ${flag} "${pair}": expected key=value`);
+    result[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return result;
+}
+
+function resetTarget(opts: ResetFlags): admin.ResetTarget {
+  const given = [
+    opts.toEarliest && "--to-earliest",
+    opts.toLatest && "--to-latest",
+    opts.toDatetime !== undefined && "--to-datetime",
+    opts.toOffset !== undefined && "--to-offset",
+  ].filter((flag): flag is string => typeof flag === "string");
+  if (given.length !== 1) {
+    throw new UsageError(
+      given.length === 0
+        ? "No target specified: pass one of --to-earliest, --to-latest, --to-datetime <time>, " +
+          "--to-offset <n>"
+        : `Conflicting targets ${given.join(", ")}: pass only one`,
+    );
+  }
+  if (opts.toEarliest) return { to: "earliest" };
+  if (opts.toLatest) return { to: "latest" };
+  if (opts.toOffset !== undefined) {
+    return { to: "offset", offset: wholeNumber(opts.toOffset, "--to-offset", 0) };
+  }
+  const timestamp = Date.parse(opts.toDatetime!);
+  if (Number.isNaN(timestamp)) {
+    throw new UsageError(
+      `Invalid --to-datetime "${opts.toDatetime}": expected an ISO 8601 time, e.g. ` +
+        `2026-12-01T09:30:00Z`,
+    );
+  }
+  return { to: "datetime", timestamp };
+}
+
+async function adminContext(opts: ClusterFlags, options: CtlOptions): Promise<admin.AdminContext> {
+  const seconds = Number(opts.timeout);
+  if (!(seconds > 0)) {
+    throw new UsageError(`Invalid --timeout "${opts.timeout}": expected seconds above 0`);
+  }
+  const dir = options.cwd ?? runtimeCwd();
+  const path = await findCodeConfig(dir);
+  const codeConfig = path === undefined ? undefined : await import(pathToFileURL(path).href);
+  const config = await loadConfig({
+    cwd: dir,
+    codeConfig,
+    flags: opts.brokers === undefined ? {} : { brokers: opts.brokers },
+  });
+  return {
+    config,
+    transport: options.transport ?? await loadDefaultTransport(),
+    timeoutMs: seconds * 1000,
+  };
 }
 
 function requirePidfile(opts: { pidfile?: string }, options: CtlOptions): string {

@@ -97,6 +97,7 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
     synchronousCommits: config.synchronousCommits,
     revokeTimeout: config.revokeTimeout,
     shutdownTimeout: config.shutdownTimeout,
+    logSummaryInterval: config.logSummaryInterval,
     ...(config.onError === undefined ? {} : { onError: config.onError }),
   };
 }
@@ -284,7 +285,12 @@ async function runInForeground(
       readinessProbeFilePath: workerFile(prepared.config.readinessProbeFilePath, worker),
     }),
   };
-  await setUpLogging({ level: config.logLevel, logfile: config.logfile });
+  await setUpLogging({
+    level: config.logLevel,
+    logfile: config.logfile,
+    format: config.logFormat,
+    librdkafkaLevel: config.librdkafkaLogLevel,
+  });
 
   say(`Starting Racecar consumer ${consumerClass.name}...`);
   say(

@@ -659,6 +659,35 @@ export const SETTINGS = {
     default: "info",
     description: "The least severe log level written.",
   },
+  logFormat: {
+    group: "Logging",
+    type: "enum",
+    allowed: ["text", "json"],
+    default: "text",
+    origin: "new",
+    description: "`text`: one readable line per record. `json`: one JSON object per line " +
+      "(LogTape's JSON Lines: `@timestamp`, `level`, `logger`, `message`, `properties`), for " +
+      "Loki, ELK and the like.",
+  },
+  librdkafkaLogLevel: {
+    group: "Logging",
+    type: "enum",
+    allowed: ["trace", "debug", "info", "warn", "error", "fatal"],
+    default: "warn",
+    origin: "new",
+    description: "The least severe level of librdkafka's own lines (category " +
+      "`racecar.librdkafka`); `log_level` still applies. librdkafka's connection failures " +
+      "are logged by Racecar instead, once and then in a summary.",
+  },
+  logSummaryInterval: {
+    group: "Logging",
+    type: "duration",
+    default: 60,
+    min: 1,
+    origin: "new",
+    description: "How often a lasting Kafka problem (no broker reachable, a subscribed topic " +
+      "missing) is logged again, as one summary line.",
+  },
 
   // Daemon
   daemonize: {

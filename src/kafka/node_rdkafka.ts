@@ -25,7 +25,7 @@ import type {
   TopicPartitionOffset as NativeTopicPartitionOffset,
 } from "node-rdkafka";
 import { Buffer } from "node:buffer";
-import { ConfigError, KafkaError } from "../errors.ts";
+import { ConfigError, ErrorCode, KafkaError } from "../errors.ts";
 import {
   type AdminOptions,
   type AdminTransport,
@@ -34,6 +34,8 @@ import {
   type ConsumerOptions,
   type ConsumerTransport,
   type DeliveryReport,
+  type GroupDescription,
+  type GroupListing,
   type Header,
   type NewTopic,
   OFFSET_INVALID,
@@ -43,9 +45,11 @@ import {
   type RawMessage,
   type RebalanceEvent,
   type RebalanceProtocol,
+  type TopicListing,
   type TopicPartition,
   type TopicPartitionOffset,
   type Transport,
+  type Watermarks,
 } from "./transport.ts";
 
 const ERR = {
@@ -912,13 +916,99 @@ class NodeRdkafkaProducer implements ProducerTransport {
 
 class NodeRdkafkaAdmin implements AdminTransport {
   #client: IAdminClient | undefined;
+  readonly #config: ConfigMap;
+  /**
+   * node-rdkafka's AdminClient has no metadata, watermark or offset calls; a
+   * consumer that never subscribes (so never joins a group) makes them.
+   */
+  #reader: Promise<NativeConsumer> | undefined;
 
   constructor(options: AdminOptions) {
+    this.#config = options.config;
     try {
       this.#client = Kafka.AdminClient.create(options.config as NativeConfig);
     } catch (error) {
       throw configError("admin client", error, options.config);
     }
+  }
+
+  #connectedReader(action: string, timeoutMs: number): Promise<NativeConsumer> {
+    this.#live(action);
+    this.#reader ??= new Promise<NativeConsumer>((resolve, reject) => {
+      const reader = new Kafka.KafkaConsumer(
+        {
+          ...this.#config,
+          "group.id": "racecar-admin",
+          "enable.auto.commit": false,
+        } as NativeConfig,
+        {},
+      );
+      reader.connect({ timeout: timeoutMs }, (error) => {
+        if (error) reject(toKafkaError(error, `Cannot ${action}`));
+        else resolve(reader);
+      });
+    });
+    this.#reader.catch(() => this.#reader = undefined);
+    return this.#reader;
+  }
+
+  async listTopics(timeoutMs: number): Promise<TopicListing[]> {
+    const reader = await this.#connectedReader("list topics", timeoutMs);
+    const metadata = await new Promise<NativeMetadata>((resolve, reject) => {
+      reader.getMetadata({ allTopics: true, timeout: timeoutMs }, (error, data) => {
+        if (error) reject(toKafkaError(error, "Cannot list topics"));
+        else resolve(data);
+      });
+    });
+    return metadata.topics.map((t) => ({ name: t.name, partitions: t.partitions.length }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return Promise.reject(groupsUnsupported("list consumer groups"));
+  }
+
+  describeGroup(groupId: string): Promise<GroupDescription> {
+    return Promise.reject(groupsUnsupported(`describe the members of group "${groupId}"`));
+  }
+
+  async watermarks(
+    partitions: readonly TopicPartition[],
+    timeoutMs: number,
+  ): Promise<Watermarks[]> {
+    const reader = await this.#connectedReader("read watermarks", timeoutMs);
+    const result: Watermarks[] = [];
+    for (const { topic, partition } of partitions) {
+      result.push(
+        await new Promise<Watermarks>((resolve, reject) => {
+          reader.queryWatermarkOffsets(topic, partition, timeoutMs, (error, offsets) => {
+            if (error) {
+              reject(toKafkaError(error, `Cannot read watermarks of ${topic}/${partition}`));
+            } else resolve({ topic, partition, low: offsets.lowOffset, high: offsets.highOffset });
+          });
+        }),
+      );
+    }
+    return result;
+  }
+
+  async offsetsForTimes(
+    partitions: readonly TopicPartitionOffset[],
+    timeoutMs: number,
+  ): Promise<TopicPartitionOffset[]> {
+    if (partitions.length === 0) return [];
+    const reader = await this.#connectedReader("look up offsets by time", timeoutMs);
+    const found = await new Promise<NativeTopicPartitionOffset[]>((resolve, reject) => {
+      reader.offsetsForTimes(
+        partitions.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        timeoutMs,
+        (error, offsets) => {
+          if (error) reject(toKafkaError(error, "Cannot look up offsets by time"));
+          else resolve(offsets);
+        },
+      );
+    });
+    return found.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
   }
 
   #live(action: string): IAdminClient {
@@ -969,12 +1059,24 @@ class NodeRdkafkaAdmin implements AdminTransport {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
     client?.disconnect();
-    return Promise.resolve();
+    const reader = await this.#reader?.catch(() => undefined);
+    this.#reader = undefined;
+    if (reader !== undefined) {
+      await new Promise<void>((resolve) => reader.disconnect(() => resolve()));
+    }
   }
+}
+
+function groupsUnsupported(action: string): KafkaError {
+  return kafkaError(
+    ErrorCode.NOT_IMPLEMENTED,
+    `Cannot ${action} under Node: node-rdkafka 3.6 has no consumer group listing ` +
+      `(docs/node.md, Limitations); run racecarctl under Deno, or use kafka-consumer-groups.sh`,
+  );
 }
 
 // ---------------------------------------------------------------------------

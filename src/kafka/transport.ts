@@ -274,7 +274,53 @@ export interface AdminOptions extends ClientListeners {
   config: ConfigMap;
 }
 
-/** The few cluster operations Racecar needs. */
+/** A topic as the cluster's metadata lists it. */
+export interface TopicListing {
+  /** Topic name. */
+  name: string;
+  /** Partition count. */
+  partitions: number;
+}
+
+/** A consumer group as the brokers list it. */
+export interface GroupListing {
+  /** Group id. */
+  groupId: string;
+  /** `Stable`, `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Dead`, ... */
+  state: string;
+  /** `consumer` for consumer groups; other kinds (e.g. Connect) say so here. */
+  protocolType: string;
+}
+
+/** One member of a consumer group. */
+export interface GroupMember {
+  /** The member id the coordinator gave it. */
+  memberId: string;
+  /** Its `client.id`. */
+  clientId: string;
+  /** The host it connects from, as the broker saw it (e.g. `/127.0.0.1`). */
+  host: string;
+  /** The partitions assigned to it. */
+  assignment: TopicPartition[];
+}
+
+/** A consumer group's state and members. */
+export interface GroupDescription extends GroupListing {
+  /** The assignor in use, e.g. `range` or `cooperative-sticky`; empty when the group is empty. */
+  protocol: string;
+  /** The members; empty when no consumer of the group runs. */
+  members: GroupMember[];
+}
+
+/** A partition's first and next offsets. */
+export interface Watermarks extends TopicPartition {
+  /** The earliest offset still in the log. */
+  low: number;
+  /** The offset the next message will get (the end of the log). */
+  high: number;
+}
+
+/** The cluster operations Racecar and `racecarctl` need. */
 export interface AdminTransport {
   /** Creates topics; a topic that already exists is not an error. */
   createTopics(topics: readonly NewTopic[], timeoutMs: number): Promise<void>;
@@ -285,6 +331,23 @@ export interface AdminTransport {
    * count that is not larger than the current one is an `ERR_INVALID_PARTITIONS`.
    */
   createPartitions(topic: string, totalCount: number, timeoutMs: number): Promise<void>;
+  /** The cluster's topics (internal ones such as `__consumer_offsets` included), by name. */
+  listTopics(timeoutMs: number): Promise<TopicListing[]>;
+  /** The consumer groups the brokers know, by id. */
+  listGroups(timeoutMs: number): Promise<GroupListing[]>;
+  /** A group's state and members; an unknown group is `Dead` with no members. */
+  describeGroup(groupId: string, timeoutMs: number): Promise<GroupDescription>;
+  /** The first and next offset of each partition. */
+  watermarks(partitions: readonly TopicPartition[], timeoutMs: number): Promise<Watermarks[]>;
+  /**
+   * For each partition, the earliest offset whose timestamp is at or after the
+   * given one (`offset` holds the timestamp in ms); `-1` when no message is
+   * that recent.
+   */
+  offsetsForTimes(
+    partitions: readonly TopicPartitionOffset[],
+    timeoutMs: number,
+  ): Promise<TopicPartitionOffset[]>;
   /** Frees the client. Idempotent. */
   close(): Promise<void>;
 }

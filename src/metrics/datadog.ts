@@ -7,7 +7,7 @@
  * @example
  * ```ts ignore
  * import { installDatadog } from "./datadog.ts";
- * const datadog = installDatadog(runner.events, { datadogNamespace: "racecar" });
+ * const datadog = await installDatadog(runner.events, { datadogNamespace: "racecar" });
  * await runner.run();
  * await datadog.close();
  * ```
@@ -15,11 +15,12 @@
  * @module
  */
 
-import { type ClientOptions, StatsD } from "hot-shots";
+import type { ClientOptions, StatsD } from "hot-shots";
 import type { RacecarConfig } from "../config/mod.ts";
 import { ConfigError, KafkaError } from "../errors.ts";
 import type { BasePayload, EventMap, Instrumenter, ProducePayload } from "../events.ts";
 import { logger } from "../logger.ts";
+import { importOptional } from "./_optional.ts";
 
 /** The settings {@link installDatadog} reads; all optional. */
 export type DatadogConfig = Partial<
@@ -63,15 +64,16 @@ const log = logger("datadog");
  * import { Instrumenter } from "../events.ts";
  * import { installDatadog } from "./datadog.ts";
  * const events = new Instrumenter();
- * const datadog = installDatadog(events, { datadogHost: "127.0.0.1", datadogTags: ["env:prod"] });
+ * const datadog = await installDatadog(events, { datadogHost: "127.0.0.1", datadogTags: ["env:prod"] });
  * await datadog.close();
  * ```
  */
-export function installDatadog(
+export async function installDatadog(
   instrumenter: Instrumenter,
   config: DatadogConfig = {},
   options: DatadogOptions = {},
-): MetricsHandle {
+): Promise<MetricsHandle> {
+  const hotShots = await importOptional("hot-shots", () => import("hot-shots"));
   const namespace = config.datadogNamespace ?? DATADOG_DEFAULTS.namespace;
   // hot-shots reports a socket it cannot open through errorHandler, not by throwing.
   let constructing = true;
@@ -98,7 +100,7 @@ export function installDatadog(
   };
   let statsd: StatsD;
   try {
-    statsd = new StatsD({ ...base, ...options.clientOptions });
+    statsd = new hotShots.StatsD({ ...base, ...options.clientOptions });
     constructing = false;
     if (creationError !== undefined) {
       statsd.close(() => {});

@@ -55,7 +55,7 @@ export async function installMetrics(
   config: DatadogConfig & PrometheusConfig & Partial<Pick<RacecarConfig, "datadogEnabled">>,
 ): Promise<MetricsHandle> {
   const handles: MetricsHandle[] = [];
-  if (config.datadogEnabled === true) handles.push(installDatadog(instrumenter, config));
+  if (config.datadogEnabled === true) handles.push(await installDatadog(instrumenter, config));
   try {
     if (config.prometheusEnabled === true) {
       handles.push(await installPrometheus(instrumenter, config));

@@ -22,10 +22,11 @@
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { RacecarConfig } from "../config/mod.ts";
 import type { BasePayload, Instrumenter } from "../events.ts";
 import { logger } from "../logger.ts";
+import { importOptional } from "./_optional.ts";
 import type { MetricsHandle } from "./datadog.ts";
 
 /** The settings {@link installPrometheus} reads; all optional. */
@@ -104,8 +105,9 @@ export async function installPrometheus(
         `65535, got ${port}`,
     );
   }
-  const registry = options.registry ?? new Registry();
-  const unsubscribe = subscribe(instrumenter, registry);
+  const promClient = await importOptional("prom-client", () => import("prom-client"));
+  const registry = options.registry ?? new promClient.Registry();
+  const unsubscribe = subscribe(instrumenter, registry, promClient);
   let server: Server | undefined;
   let url: string | undefined;
   if (options.serve ?? true) {
@@ -198,7 +200,12 @@ function groupLabels(p: BasePayload) {
   return { client_id: p.clientId, group_id: p.groupId ?? "" };
 }
 
-function subscribe(events: Instrumenter, registry: Registry): (() => void)[] {
+function subscribe(
+  events: Instrumenter,
+  registry: Registry,
+  promClient: typeof import("prom-client"),
+): (() => void)[] {
+  const { Counter, Gauge, Histogram } = promClient;
   const registers = [registry];
   const partitionLabels: ConsumerLabels[] = ["client_id", "group_id", "topic", "partition"];
   const topicLabels = ["client_id", "group_id", "topic"] as const;

@@ -78,7 +78,7 @@ Deno.test({
     };
     const events = new Instrumenter();
     const agent = await startFakeAgent();
-    const datadog = installDatadog(
+    const datadog = await installDatadog(
       events,
       { datadogHost: "127.0.0.1", datadogPort: agent.port, datadogTags: ["env:test"] },
       { clientOptions: { originDetection: false, bufferFlushInterval: 50 } },

@@ -1,7 +1,7 @@
 import { ConfigError, KafkaError } from "../../src/errors.ts";
 import { type BasePayload, Instrumenter, type MessagePayload } from "../../src/events.ts";
 import { installDatadog, type MetricsHandle, pollErrorCode } from "../../src/metrics/datadog.ts";
-import { assert, assertEquals, assertFalse, assertThrows } from "../_assert.ts";
+import { assert, assertEquals, assertFalse, assertRejects } from "../_assert.ts";
 import { type FakeAgent, startFakeAgent } from "./_statsd.ts";
 
 const NOW = Date.UTC(2024, 0, 1, 12, 0, 0);
@@ -29,7 +29,7 @@ async function withAgent(
       throw error;
     },
   });
-  const handle = installDatadog(
+  const handle = await installDatadog(
     events,
     { datadogHost: "127.0.0.1", datadogPort: agent.port, ...config },
     // Origin detection would add this container's id to every line.
@@ -229,8 +229,8 @@ Deno.test("installDatadog() close() unsubscribes from every event", async () => 
   });
 });
 
-Deno.test("installDatadog() throws a ConfigError naming the socket when Unix sockets are unavailable", () => {
-  const error = assertThrows(
+Deno.test("installDatadog() throws a ConfigError naming the socket when Unix sockets are unavailable", async () => {
+  const error = await assertRejects(
     () => installDatadog(new Instrumenter(), { datadogSocketPath: "/var/run/datadog/dsd.socket" }),
     ConfigError,
     'socket "/var/run/datadog/dsd.socket"',

@@ -97,6 +97,34 @@ JS
     echo "FAIL: npx racecar did not consume (exit $status)" >&2
     exit 1
   fi
+
+  echo "== the exporters' libraries are optional: not installed, named when enabled"
+  for optional in hot-shots prom-client unix-dgram; do
+    if [ -d "node_modules/$optional" ]; then
+      echo "FAIL: installing racecar installed the optional $optional" >&2
+      exit 1
+    fi
+  done
+  set +e
+  RACECAR_DATADOG_ENABLED=true PACK_TOPIC="$TOPIC" timeout 60 npx racecar PackCheckConsumer --brokers "$BROKERS" --require ./consumer.mjs > datadog.log 2>&1
+  status=$?
+  set -e
+  cat datadog.log
+  if [ "$status" -ne 2 ] || ! grep -q "npm install hot-shots" datadog.log; then
+    echo "FAIL: datadog_enabled without hot-shots gave exit $status, not 2 naming hot-shots" >&2
+    exit 1
+  fi
+  npm install --no-audit --no-fund --loglevel=error prom-client
+  PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  set +e
+  RACECAR_PROMETHEUS_ENABLED=true RACECAR_PROMETHEUS_HOST=127.0.0.1 RACECAR_PROMETHEUS_PORT=$PORT PACK_TOPIC="$TOPIC" timeout 60 npx racecar PackCheckConsumer --brokers "$BROKERS" --group-id "$TOPIC-prometheus" --require ./consumer.mjs > prometheus.log 2>&1
+  status=$?
+  set -e
+  cat prometheus.log
+  if ! grep -q PACK_CHECK_CONSUMED prometheus.log; then
+    echo "FAIL: with prom-client installed, prometheus_enabled did not run (exit $status)" >&2
+    exit 1
+  fi
 else
   echo "SKIP: the package has no racecar bin yet (cli.ts missing when it was built)"
 fi

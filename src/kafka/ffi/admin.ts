@@ -1,15 +1,30 @@
 /**
  * The FFI admin client: topic creation and deletion through librdkafka's
- * Admin API, each request answered on its own temporary queue.
+ * Admin API, each request answered on its own temporary queue; topics from the
+ * cluster's metadata; consumer groups through `rd_kafka_list_groups` (in every
+ * librdkafka from 2.0, unlike the newer `ListConsumerGroups` family); offsets
+ * through `rd_kafka_query_watermark_offsets` and `rd_kafka_offsets_for_times`.
  *
  * @module
  */
 
-import type { AdminOptions, AdminTransport, NewTopic } from "../transport.ts";
+import type {
+  AdminOptions,
+  AdminTransport,
+  GroupDescription,
+  GroupListing,
+  GroupMember,
+  NewTopic,
+  TopicListing,
+  TopicPartition,
+  TopicPartitionOffset,
+  Watermarks,
+} from "../transport.ts";
 import { ADMIN_OP, ERR, EVENT, type Librdkafka, RD_KAFKA_PRODUCER } from "./symbols.ts";
+import { decodeAssignment } from "../_consumer_protocol.ts";
 import { NativeClient } from "./_client.ts";
 import { configError, decodeC, kafkaError } from "./_errors.ts";
-import { address, cstr, readCString } from "./_memory.ts";
+import { address, cstr, newPartitionList, readCString, readPartitionList } from "./_memory.ts";
 
 /** Extra time to wait for the result event beyond the broker-side timeout. */
 const RESULT_GRACE_MS = 5_000;
@@ -171,8 +186,175 @@ export class FfiAdmin implements AdminTransport {
     }
   }
 
+  /** The cluster's topics, by name. */
+  async listTopics(timeoutMs: number): Promise<TopicListing[]> {
+    this.#assertOpen("list topics");
+    const lib = this.#lib;
+    const out = new BigUint64Array(1);
+    const errno = await lib.rd_kafka_metadata(this.#client.rk, 1, null, out, ms(timeoutMs));
+    if (errno !== 0) throw kafkaError(lib, errno);
+    const metadata = Deno.UnsafePointer.create(out[0] ?? 0n);
+    if (metadata === null) throw kafkaError(lib, ERR._FAIL, "No metadata returned");
+    try {
+      // rd_kafka_metadata_t: topic_cnt @16, topics @24; each topic 32 bytes:
+      // name @0, partition_cnt @8, partitions @16, err @24.
+      const view = new Deno.UnsafePointerView(metadata);
+      const count = view.getInt32(16);
+      const topics = view.getPointer(24);
+      if (topics === null || count <= 0) return [];
+      const items = new Deno.UnsafePointerView(topics);
+      const result: TopicListing[] = [];
+      for (let i = 0; i < count; i++) {
+        if (items.getInt32(i * 32 + 24) !== 0) continue;
+        result.push({
+          name: readCString(items.getPointer(i * 32)) ?? "",
+          partitions: items.getInt32(i * 32 + 8),
+        });
+      }
+      return result.sort((a, b) => a.name.localeCompare(b.name));
+    } finally {
+      lib.rd_kafka_metadata_destroy(metadata);
+    }
+  }
+
+  /** The consumer groups the brokers know, by id. */
+  async listGroups(timeoutMs: number): Promise<GroupListing[]> {
+    const groups = await this.#groups(null, timeoutMs);
+    return groups.map(({ groupId, state, protocolType }) => ({ groupId, state, protocolType }))
+      .sort((a, b) => a.groupId.localeCompare(b.groupId));
+  }
+
+  /** A group's state and members. */
+  async describeGroup(groupId: string, timeoutMs: number): Promise<GroupDescription> {
+    const [group] = await this.#groups(groupId, timeoutMs);
+    return group ?? { groupId, state: "Dead", protocolType: "", protocol: "", members: [] };
+  }
+
+  async #groups(groupId: string | null, timeoutMs: number): Promise<GroupDescription[]> {
+    this.#assertOpen(groupId === null ? "list groups" : "describe group");
+    const lib = this.#lib;
+    const out = new BigUint64Array(1);
+    const errno = await lib.rd_kafka_list_groups(
+      this.#client.rk,
+      groupId === null ? null : cstr(groupId),
+      out,
+      ms(timeoutMs),
+    );
+    if (errno !== 0) throw kafkaError(lib, errno);
+    const list = Deno.UnsafePointer.create(out[0] ?? 0n);
+    if (list === null) return [];
+    try {
+      // rd_kafka_group_list: groups @0, group_cnt @8. rd_kafka_group_info (80 bytes):
+      // broker @0 (24), group @24, err @32, state @40, protocol_type @48,
+      // protocol @56, members @64, member_cnt @72.
+      const view = new Deno.UnsafePointerView(list);
+      const groups = view.getPointer(0);
+      const count = view.getInt32(8);
+      if (groups === null || count <= 0) return [];
+      const items = new Deno.UnsafePointerView(groups);
+      const result: GroupDescription[] = [];
+      for (let i = 0; i < count; i++) {
+        const base = i * 80;
+        const err = items.getInt32(base + 32);
+        const name = readCString(items.getPointer(base + 24)) ?? "";
+        if (err !== 0) throw kafkaError(lib, err, `Group "${name}": ${errText(lib, err)}`);
+        result.push({
+          groupId: name,
+          state: readCString(items.getPointer(base + 40)) ?? "",
+          protocolType: readCString(items.getPointer(base + 48)) ?? "",
+          protocol: readCString(items.getPointer(base + 56)) ?? "",
+          members: readMembers(items.getPointer(base + 64), items.getInt32(base + 72)),
+        });
+      }
+      return result;
+    } finally {
+      lib.rd_kafka_group_list_destroy(list);
+    }
+  }
+
+  /** The first and next offset of each partition. */
+  async watermarks(
+    partitions: readonly TopicPartition[],
+    timeoutMs: number,
+  ): Promise<Watermarks[]> {
+    this.#assertOpen("read watermarks");
+    const lib = this.#lib;
+    const result: Watermarks[] = [];
+    for (const { topic, partition } of partitions) {
+      const low = new BigInt64Array(1);
+      const high = new BigInt64Array(1);
+      const errno = await lib.rd_kafka_query_watermark_offsets(
+        this.#client.rk,
+        cstr(topic),
+        partition,
+        low,
+        high,
+        ms(timeoutMs),
+      );
+      if (errno !== 0) {
+        throw kafkaError(lib, errno, `${topic}/${partition}: ${errText(lib, errno)}`);
+      }
+      result.push({ topic, partition, low: Number(low[0]), high: Number(high[0]) });
+    }
+    return result;
+  }
+
+  /** The earliest offset at or after each timestamp; `-1` when none is that recent. */
+  async offsetsForTimes(
+    partitions: readonly TopicPartitionOffset[],
+    timeoutMs: number,
+  ): Promise<TopicPartitionOffset[]> {
+    this.#assertOpen("look up offsets by time");
+    if (partitions.length === 0) return [];
+    const lib = this.#lib;
+    const list = newPartitionList(lib, partitions);
+    try {
+      const errno = await lib.rd_kafka_offsets_for_times(this.#client.rk, list, ms(timeoutMs));
+      if (errno !== 0) throw kafkaError(lib, errno);
+      return readPartitionList(list).map(({ topic, partition, offset, err }) => {
+        if (err !== 0) throw kafkaError(lib, err, `${topic}/${partition}: ${errText(lib, err)}`);
+        return { topic, partition, offset };
+      });
+    } finally {
+      lib.rd_kafka_topic_partition_list_destroy(list);
+    }
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#closed !== null) throw new TypeError(`Cannot ${action}: the admin client is closed`);
+  }
+
   /** Frees the client. Idempotent. */
   close(): Promise<void> {
     return this.#closed ??= this.#client.destroy();
   }
+}
+
+function ms(timeoutMs: number): number {
+  return Math.max(1, Math.floor(timeoutMs));
+}
+
+function errText(lib: Librdkafka, errno: number): string {
+  return readCString(lib.rd_kafka_err2str(errno)) ?? String(errno);
+}
+
+/** `rd_kafka_group_member_info` (56 bytes): member_id @0, client_id @8, client_host @16, assignment @40, size @48. */
+function readMembers(members: Deno.PointerValue, count: number): GroupMember[] {
+  if (members === null || count <= 0) return [];
+  const items = new Deno.UnsafePointerView(members);
+  const result: GroupMember[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = i * 56;
+    const assignment = items.getPointer(base + 40);
+    const size = items.getInt32(base + 48);
+    result.push({
+      memberId: readCString(items.getPointer(base)) ?? "",
+      clientId: readCString(items.getPointer(base + 8)) ?? "",
+      host: readCString(items.getPointer(base + 16)) ?? "",
+      assignment: assignment === null || size <= 0
+        ? []
+        : decodeAssignment(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(assignment, size))),
+    });
+  }
+  return result;
 }

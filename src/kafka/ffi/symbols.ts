@@ -152,6 +152,22 @@ export const SYMBOLS = {
     nonblocking: true,
   },
   rd_kafka_metadata_destroy: { parameters: ["pointer"], result: "void" },
+  rd_kafka_list_groups: {
+    parameters: ["pointer", "buffer", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  rd_kafka_group_list_destroy: { parameters: ["pointer"], result: "void" },
+  rd_kafka_query_watermark_offsets: {
+    parameters: ["pointer", "buffer", "i32", "buffer", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  rd_kafka_offsets_for_times: {
+    parameters: ["pointer", "pointer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
 
   rd_kafka_AdminOptions_new: { parameters: ["pointer", "i32"], result: "pointer" },
   rd_kafka_AdminOptions_destroy: { parameters: ["pointer"], result: "void" },

@@ -1,12 +1,23 @@
 /**
- * The memory adapter's admin client: creates and deletes topics of the
- * in-process broker.
+ * The memory adapter's admin client: creates, deletes and lists topics of the
+ * in-process broker, lists and describes its groups, reads watermarks.
  *
  * @module
  */
 
-import type { AdminOptions, AdminTransport, NewTopic } from "../transport.ts";
-import type { Cluster, ClusterClient } from "./_cluster.ts";
+import type {
+  AdminOptions,
+  AdminTransport,
+  GroupDescription,
+  GroupListing,
+  NewTopic,
+  TopicListing,
+  TopicPartition,
+  TopicPartitionOffset,
+  Watermarks,
+} from "../transport.ts";
+import { byTopicPartition, type Cluster, type ClusterClient, tpKey } from "./_cluster.ts";
+import { ErrorCode } from "../../errors.ts";
 import { kafkaError } from "./_errors.ts";
 
 /** An admin client of the in-process broker. */
@@ -73,6 +84,92 @@ export class MemoryAdmin implements AdminTransport {
       );
     }
     this.#cluster.createTopic(topic, totalCount, {}, true);
+  }
+
+  async listTopics(timeoutMs: number): Promise<TopicListing[]> {
+    await this.#ready("list topics", timeoutMs);
+    return this.#cluster.topicNames().map((name) => ({
+      name,
+      partitions: this.#cluster.partitionCount(name) ?? 0,
+    }));
+  }
+
+  async listGroups(timeoutMs: number): Promise<GroupListing[]> {
+    await this.#ready("list groups", timeoutMs);
+    return this.#cluster.groupIds().map((id) => {
+      const { groupId, state, protocolType } = this.#describe(id);
+      return { groupId, state, protocolType };
+    });
+  }
+
+  async describeGroup(groupId: string, timeoutMs: number): Promise<GroupDescription> {
+    await this.#ready("describe group", timeoutMs);
+    if (!this.#cluster.groupIds().includes(groupId)) {
+      return { groupId, state: "Dead", protocolType: "", protocol: "", members: [] };
+    }
+    return this.#describe(groupId);
+  }
+
+  #describe(groupId: string): GroupDescription {
+    const group = this.#cluster.group(groupId);
+    const members = group.members.map((member) => ({
+      memberId: member.id,
+      clientId: member.clientId,
+      host: "/memory",
+      assignment: this.#cluster.topicNames().flatMap((topic) =>
+        Array.from({ length: this.#cluster.partitionCount(topic) ?? 0 }, (_, partition) => ({
+          topic,
+          partition,
+        }))
+      ).filter((tp) => group.owners.get(tpKey(tp.topic, tp.partition)) === member.id)
+        .sort(byTopicPartition),
+    }));
+    return {
+      groupId,
+      state: members.length === 0 ? "Empty" : "Stable",
+      protocolType: "consumer",
+      protocol: group.members[0]?.strategy ?? "",
+      members,
+    };
+  }
+
+  async watermarks(
+    partitions: readonly TopicPartition[],
+    timeoutMs: number,
+  ): Promise<Watermarks[]> {
+    await this.#ready("read watermarks", timeoutMs);
+    return partitions.map(({ topic, partition }) => {
+      this.#assertPartition(topic, partition);
+      return { topic, partition, low: 0, high: this.#cluster.highWatermark(topic, partition) };
+    });
+  }
+
+  async offsetsForTimes(
+    partitions: readonly TopicPartitionOffset[],
+    timeoutMs: number,
+  ): Promise<TopicPartitionOffset[]> {
+    await this.#ready("look up offsets by time", timeoutMs);
+    return partitions.map(({ topic, partition, offset: time }) => {
+      this.#assertPartition(topic, partition);
+      const found = this.#cluster.messages(topic, partition)
+        .find((m) => (m.timestamp ?? 0) >= time);
+      return { topic, partition, offset: found?.offset ?? -1 };
+    });
+  }
+
+  async #ready(action: string, timeoutMs: number): Promise<void> {
+    this.#assertOpen(action);
+    await this.#cluster.waitAvailable(timeoutMs, `Cannot ${action}`);
+  }
+
+  #assertPartition(topic: string, partition: number): void {
+    const count = this.#cluster.partitionCount(topic);
+    if (count === undefined || partition < 0 || partition >= count) {
+      throw kafkaError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PART,
+        `${topic}/${partition}: Broker: Unknown topic or partition`,
+      );
+    }
   }
 
   close(): Promise<void> {

@@ -277,6 +277,11 @@ export class Cluster {
 
   // Groups
 
+  /** The ids of the groups that exist, without creating one. */
+  groupIds(): string[] {
+    return [...this.#groups.keys()].sort();
+  }
+
   group(id: string): GroupState {
     let group = this.#groups.get(id);
     if (group === undefined) {
