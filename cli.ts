@@ -1,7 +1,12 @@
 /**
- * The `racecar` command, and the package's default entry: `deno run -A
- * jsr:@racecar/cli MyConsumer` runs a consumer, while importing this module
- * gives the library API of `mod.ts`.
+ * The package's default entry (`jsr:@racecar/cli`): the library API of
+ * `mod.ts` when imported, the `racecar` command when run.
+ *
+ * Importing it never loads or waits on the command line: the command's module
+ * graph (commander, the daemon, the supervisor) is imported only when this is
+ * the main module, and without a top-level `await`, so a consumer that imports
+ * `jsr:@racecar/cli` while `deno run -A jsr:@racecar/cli MyConsumer` loads it
+ * does not wait on its own loader.
  *
  * @example
  * ```sh
@@ -11,11 +16,8 @@
  * @module
  */
 
-import { args, exit } from "./src/_runtime.ts";
-import { main } from "./src/cli/main.ts";
-
 export * from "./mod.ts";
 
 if (import.meta.main) {
-  exit(await main(args()));
+  void import("./src/cli/start.ts").then(({ start }) => start("racecar"));
 }

@@ -1,6 +1,7 @@
 /**
  * The `racecarctl` command: `status`, `stop`, `produce`, `liveness_probe` and
  * `readiness_probe`. Exit codes: 0 ok, 1 failed check or operation, 2 usage.
+ * Importing this module does nothing; it only runs as the main module.
  *
  * @example
  * ```sh
@@ -10,9 +11,8 @@
  * @module
  */
 
-import { args, exit } from "./src/_runtime.ts";
-import { ctlMain } from "./src/cli/ctl.ts";
+export {};
 
 if (import.meta.main) {
-  exit(await ctlMain(args()));
+  void import("./src/cli/start.ts").then(({ start }) => start("racecarctl"));
 }

@@ -1,15 +1,19 @@
 /**
  * Builds the npm package into `npm/dist/`: `deno run -A scripts/build_npm.ts`.
  *
- * 1. Stages the modules reachable from the entry points (`mod.ts`, `cli.ts`,
- *    `testing.ts` and the Node test runners `tests/node/*.node.ts`) into a temp
- *    dir, with `src/kafka/default_transport.node.ts` standing in for
- *    `src/kafka/default_transport.ts`, so the Deno FFI adapter is never part of
- *    the package (the build fails if anything still reaches `src/kafka/ffi/`).
+ * 1. Stages the modules reachable from `mod.ts`, deno.json's exports and the
+ *    Node test runners `tests/node/*.node.ts` into a temp dir, with
+ *    `src/kafka/default_transport.node.ts` standing in for
+ *    `src/kafka/default_transport.ts`, so Node never reaches the Deno FFI
+ *    adapter (the build fails if anything the compilation sees reaches
+ *    `src/kafka/ffi/`).
  * 2. Compiles them with `tsc` from the `typescript` package
  *    (`rewriteRelativeImportExtensions`, NodeNext, ES2022, declarations, the
  *    strict flags of deno.json).
- * 3. Writes `package.json` (derived from deno.json), the `racecar` and
+ * 3. Emits the FFI adapter as plain JavaScript next to them: the package's
+ *    default transport loads it only under Deno (`deno run -A npm:racecar`).
+ * 4. Writes `package.json` (its export map derived from deno.json's, so a
+ *    subpath means the same module on JSR and npm), the `racecar` and
  *    `racecarctl` bin shims, README.md and LICENSE.
  *
  * Bare imports are already package names (deno.json maps them to `npm:`), so
@@ -26,7 +30,6 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY_POINTS = ["mod.ts", "cli.ts", "racecarctl.ts", "testing.ts", "metrics.ts"];
 /** Always part of the package, whether or not the entry points reach them yet. */
 const ADAPTER_MODULES = ["src/kafka/default_transport.ts", "src/kafka/node_rdkafka.ts"];
 const NODE_TESTS_DIR = "tests/node";
@@ -34,6 +37,7 @@ const NODE_TESTS_DIR = "tests/node";
 const SWAPS: Record<string, string> = {
   "src/kafka/default_transport.ts": "src/kafka/default_transport.node.ts",
 };
+/** The Deno FFI adapter: emitted as JavaScript, never part of the Node compilation. */
 const FORBIDDEN_PREFIX = "src/kafka/ffi/";
 /** deno.json imports that are only needed to build, never at run time. */
 const BUILD_ONLY = new Set(["typescript", "node-gyp", "@types/node"]);
@@ -47,6 +51,7 @@ const OPTIONAL_PEERS = new Set(["hot-shots", "prom-client"]);
 interface DenoJson {
   name: string;
   version: string;
+  exports?: Record<string, string>;
   license?: string;
   description?: string;
   imports?: Record<string, string>;
@@ -138,6 +143,54 @@ async function run(command: string, args: string[], cwd: string): Promise<void> 
   }
 }
 
+/**
+ * The Deno FFI adapter's files, and the modules outside it they import. Under
+ * Deno (`deno run -A npm:racecar`) the package's default transport loads this
+ * adapter, since node-rdkafka does not load there.
+ */
+async function ffiAdapterModules(): Promise<{ files: string[]; imports: string[] }> {
+  const files: string[] = [];
+  const imports = new Set<string>();
+  for await (const item of Deno.readDir(path.join(ROOT, FORBIDDEN_PREFIX))) {
+    if (!item.isFile || !item.name.endsWith(".ts")) continue;
+    const rel = `${FORBIDDEN_PREFIX}${item.name}`;
+    files.push(rel);
+    const source = await Deno.readTextFile(path.join(ROOT, rel));
+    for (const specifier of relativeImports(source)) {
+      const target = path.relative(
+        ROOT,
+        path.resolve(path.dirname(path.join(ROOT, rel)), specifier),
+      )
+        .split(path.sep).join("/");
+      if (!target.startsWith(FORBIDDEN_PREFIX)) imports.add(target);
+    }
+  }
+  return { files: files.sort(), imports: [...imports].sort() };
+}
+
+/**
+ * Emits the FFI adapter as JavaScript without type-checking it: it is written
+ * against Deno's types, which the Node compilation does not have, and it is
+ * type-checked by `deno check` already. No declarations: it is not public API.
+ */
+async function transpileFfiAdapter(files: string[], outDir: string): Promise<void> {
+  for (const rel of files) {
+    const source = await Deno.readTextFile(path.join(ROOT, rel));
+    const { outputText } = ts.transpileModule(source, {
+      fileName: rel,
+      compilerOptions: {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        rewriteRelativeImportExtensions: true,
+        verbatimModuleSyntax: true,
+      },
+    });
+    const target = path.join(outDir, rel.replace(/\.ts$/, ".js"));
+    await Deno.mkdir(path.dirname(target), { recursive: true });
+    await Deno.writeTextFile(target, outputText);
+  }
+}
+
 function tsconfig(denoJson: DenoJson, outDir: string): unknown {
   const strict = { ...denoJson.compilerOptions };
   delete strict.lib;
@@ -163,17 +216,35 @@ function tsconfig(denoJson: DenoJson, outDir: string): unknown {
   };
 }
 
-function packageJson(
+/**
+ * The npm export map, derived from deno.json's: each subpath names the same
+ * module on JSR and npm (`./cli.ts` becomes `./cli.js` with `./cli.d.ts`).
+ */
+export function npmExports(
+  denoExports: Record<string, string>,
+): Record<string, { types: string; import: string } | string> {
+  const exports: Record<string, { types: string; import: string } | string> = {};
+  for (const [subpath, target] of Object.entries(denoExports)) {
+    const base = target.replace(/\.ts$/, "");
+    exports[subpath] = { types: `${base}.d.ts`, import: `${base}.js` };
+  }
+  exports["./package.json"] = "./package.json";
+  return exports;
+}
+
+/** The commands the package installs, each a shim in `bin/`. */
+export const NPM_BINS = { racecar: "./bin/racecar.js", racecarctl: "./bin/racecarctl.js" };
+
+/** The npm package.json. */
+export function packageJson(
   denoJson: DenoJson,
   dependencies: Record<string, string>,
-  entries: { testing: boolean; metrics: boolean; cli: boolean },
 ): Record<string, unknown> {
-  const exports: Record<string, unknown> = {
-    ".": { types: "./mod.d.ts", import: "./mod.js" },
-  };
-  if (entries.testing) exports["./testing"] = { types: "./testing.d.ts", import: "./testing.js" };
-  if (entries.metrics) exports["./metrics"] = { types: "./metrics.d.ts", import: "./metrics.js" };
-  exports["./package.json"] = "./package.json";
+  const exports = npmExports(denoJson.exports ?? {});
+  const main = exports["."];
+  if (main === undefined || typeof main === "string") {
+    throw new Error('Cannot build the npm package: deno.json has no "." export');
+  }
   return {
     name: "racecar",
     version: denoJson.version,
@@ -181,12 +252,10 @@ function packageJson(
       "A Kafka consumer framework for Deno and Node.js, a port of Zendesk's racecar",
     license: denoJson.license ?? "Apache-2.0",
     type: "module",
-    main: "./mod.js",
-    types: "./mod.d.ts",
+    main: main.import,
+    types: main.types,
     exports,
-    ...(entries.cli
-      ? { bin: { racecar: "./bin/racecar.js", racecarctl: "./bin/racecarctl.js" } }
-      : {}),
+    bin: NPM_BINS,
     files: [
       "*.js",
       "*.d.ts",
@@ -215,23 +284,16 @@ function sorted(
 }
 
 /**
- * A bin shim. cli.ts starts only when `import.meta.main`, which Node 20 does
- * not set, so the shim calls the CLI's `main()` itself.
+ * A bin shim. Node 20 does not set `import.meta.main`, so the shim starts the
+ * command itself (under Node, and under Deno for `deno run -A npm:racecar`).
  */
-function shim(program: string, mainModule: string | undefined, mainName = "main"): string {
-  const lines = ["#!/usr/bin/env node", `// ${program}: Racecar's command line under Node.js.`];
-  if (program !== "racecar" && mainName === "main") {
-    lines.push(`process.env.RACECAR_PROGRAM_NAME ??= "${program}";`);
-  }
-  if (mainModule === undefined) lines.push(`await import("../cli.js");`);
-  else {
-    lines.push(
-      `import { args, exit } from "../src/_runtime.js";`,
-      `import { ${mainName} } from "../${mainModule}";`,
-      `exit(await ${mainName}(args()));`,
-    );
-  }
-  return lines.join("\n") + "\n";
+function shim(program: keyof typeof NPM_BINS): string {
+  return [
+    "#!/usr/bin/env node",
+    `// ${program}: Racecar's command line.`,
+    `import { start } from "../src/cli/start.js";`,
+    `await start("${program}");`,
+  ].join("\n") + "\n";
 }
 
 /** What Deno declares and @types/node 20 does not; only for compiling. */
@@ -248,14 +310,15 @@ export async function buildNpm(
   const outDir = path.resolve(ROOT, options.outDir ?? "npm/dist");
   const denoJson = JSON.parse(await Deno.readTextFile(path.join(ROOT, "deno.json"))) as DenoJson;
 
-  const entries: string[] = [];
-  for (const entry of ENTRY_POINTS) {
-    if (await exists(path.join(ROOT, entry))) entries.push(entry);
+  // The library and every export (cli.ts, racecarctl.ts, testing.ts, metrics.ts).
+  const entries = ["mod.ts", ...Object.values(denoJson.exports ?? {}).map((e) => e.slice(2))];
+  for (const entry of entries) {
+    if (!(await exists(path.join(ROOT, entry)))) {
+      throw new Error(`Cannot build the npm package: ${entry} is missing`);
+    }
   }
-  if (!entries.includes("mod.ts")) {
-    throw new Error("Cannot build the npm package: mod.ts is missing");
-  }
-  const modules = [...entries, ...ADAPTER_MODULES];
+  const ffiModules = await ffiAdapterModules();
+  const modules = [...entries, ...ADAPTER_MODULES, ...ffiModules.imports];
   try {
     for await (const item of Deno.readDir(path.join(ROOT, NODE_TESTS_DIR))) {
       if (item.isFile && item.name.endsWith(".node.ts")) {
@@ -309,30 +372,14 @@ export async function buildNpm(
     }
     await run("node", [tsc, "-p", path.join(stage, "tsconfig.json")], stage);
 
-    const hasCli = entries.includes("cli.ts");
-    if (hasCli) {
-      await Deno.mkdir(path.join(outDir, "bin"), { recursive: true });
-      const staged = async (rel: string) =>
-        (await exists(path.join(stage, rel))) ? rel.replace(/\.ts$/, ".js") : undefined;
-      const cliMain = await staged("src/cli/main.ts");
-      const ctlMain = await staged("src/cli/ctl.ts");
-      const shims = [["racecar", shim("racecar", cliMain)], [
-        "racecarctl",
-        ctlMain === undefined
-          ? shim("racecarctl", cliMain)
-          : shim("racecarctl", ctlMain, "ctlMain"),
-      ]];
-      for (const [name, text] of shims) {
-        const file = path.join(outDir, "bin", `${name}.js`);
-        await Deno.writeTextFile(file, text!);
-        await Deno.chmod(file, 0o755);
-      }
+    await transpileFfiAdapter(ffiModules.files, outDir);
+    await Deno.mkdir(path.join(outDir, "bin"), { recursive: true });
+    for (const name of Object.keys(NPM_BINS) as (keyof typeof NPM_BINS)[]) {
+      const file = path.join(outDir, "bin", `${name}.js`);
+      await Deno.writeTextFile(file, shim(name));
+      await Deno.chmod(file, 0o755);
     }
-    const manifest = packageJson(denoJson, dependencies, {
-      testing: entries.includes("testing.ts"),
-      metrics: entries.includes("metrics.ts"),
-      cli: hasCli,
-    });
+    const manifest = packageJson(denoJson, dependencies);
     await Deno.writeTextFile(
       path.join(outDir, "package.json"),
       JSON.stringify(manifest, null, 2) + "\n",

@@ -1,8 +1,10 @@
 /**
  * The one test command: installs dependencies, starts the local Kafka broker
  * (unless `RACECAR_BROKERS` names a cluster or one already answers), runs the
- * Deno suite and the Node suite against it, stops what it started, and ends
- * with one line `N passed, N failed`.
+ * Deno suite (with the README and docs checks of `tests/docs/` and the README
+ * journeys of `tests/journey/`) and the Node suite against it, the JSR dry run,
+ * the packaging check (docs/node.md followed from the packed tarball), stops
+ * what it started, and ends with one line `N passed, N failed`.
  *
  * Usage: `deno task test [-- deno test arguments]`.
  *
@@ -142,7 +144,7 @@ async function main(): Promise<number> {
           ),
         );
         await check(
-          "npm pack, install in a fresh Node project, npx racecar",
+          "npm pack, then docs/node.md followed literally (Node, and Deno from npm)",
           "sh",
           ["tests/node/pack_test.sh"],
         );

@@ -92,7 +92,15 @@ export function writeStdout(text: string): void {
 }
 
 /** Signals Racecar reacts to. */
-export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGUSR1" | "SIGHUP";
+export type Signal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGUSR1" | "SIGUSR2" | "SIGHUP";
+
+/**
+ * The signal that makes `racecar` print its configuration. Not racecar's
+ * SIGUSR1: Deno and Node.js open the V8 inspector (a debugger on
+ * 127.0.0.1:9229) on SIGUSR1 whatever the program listens to, which would let
+ * any local user attach to the consumer.
+ */
+export const CONFIG_DUMP_SIGNAL: Signal = "SIGUSR2";
 
 /**
  * Calls `handler` whenever the process receives `signal`; returns a function

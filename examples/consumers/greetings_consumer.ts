@@ -3,7 +3,8 @@
  * tenth one, which shows `produce` (delivered before the offset is stored).
  */
 
-import { Consumer, type Message } from "../../mod.ts";
+// The package by its name, as an application imports it (deno.json names this package).
+import { Consumer, type Message } from "@racecar/cli";
 
 export class GreetingsConsumer extends Consumer {
   static {

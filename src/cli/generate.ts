@@ -2,11 +2,16 @@
  * `racecar init` and `racecar generate consumer <Name>`: the files a new
  * project starts from. Existing files are never overwritten.
  *
- * `init` writes `config/racecar.yml` (sections `common`, `development`,
- * `test`, `production`), creates `consumers/`, and adds to `deno.json`
- * (created when missing, other content kept) a `liveness` task and an import
- * of `@racecar/cli`. `generate consumer TapDance` writes
- * `consumers/tap_dance_consumer.ts` and `consumers/tap_dance_consumer_test.ts`.
+ * Under Deno, `init` writes `config/racecar.yml` (sections `common`,
+ * `development`, `test`, `production`), creates `consumers/`, and adds to
+ * `deno.json` (created when missing, other content kept) `liveness` and
+ * `racecarctl` tasks and imports of `@racecar/cli`; `generate consumer
+ * TapDance` writes `consumers/tap_dance_consumer.ts` and
+ * `consumers/tap_dance_consumer_test.ts`. Under Node.js (the npm package),
+ * `init` writes the same config and folder and adds to `package.json`
+ * `"type": "module"` and a `liveness` script; `generate` writes
+ * `consumers/tap_dance_consumer.js` and a `node:test` test,
+ * `consumers/tap_dance_consumer.test.js`.
  *
  * @module
  */
@@ -15,6 +20,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   cwd as runtimeCwd,
+  isDeno,
   makeDir,
   modifiedAt,
   readTextFile,
@@ -49,7 +55,7 @@ export function packageSource(moduleUrl: string = import.meta.url): PackageSourc
     const root = join(dirname(fileURLToPath(moduleUrl)), "..", "..");
     return {
       imports: {
-        "@racecar/cli": join(root, "mod.ts"),
+        "@racecar/cli": join(root, "cli.ts"),
         "@racecar/cli/testing": join(root, "testing.ts"),
       },
       racecarctl: join(root, "racecarctl.ts"),
@@ -57,7 +63,7 @@ export function packageSource(moduleUrl: string = import.meta.url): PackageSourc
   }
   return {
     imports: {
-      "@racecar/cli": `jsr:@racecar/cli@^${VERSION}/lib`,
+      "@racecar/cli": `jsr:@racecar/cli@^${VERSION}`,
       "@racecar/cli/testing": `jsr:@racecar/cli@^${VERSION}/testing`,
     },
     racecarctl: `jsr:@racecar/cli@^${VERSION}/racecarctl`,
@@ -105,14 +111,25 @@ async function refuseExisting(dir: string, files: readonly string[]): Promise<vo
   }
 }
 
-/** `racecar init`: config file, consumers folder, `deno.json` task and import. */
+/** The runtime a generated project is for. */
+export type ProjectRuntime = "deno" | "node";
+
+/** The runtime this process runs on, as a generator target. */
+export const CURRENT_RUNTIME: ProjectRuntime = isDeno ? "deno" : "node";
+
+/**
+ * `racecar init`: config file, consumers folder, and the project file of the
+ * runtime (`deno.json` tasks and imports, or `package.json` type and script).
+ */
 export async function initProject(
   dir: string = runtimeCwd(),
   source: PackageSource = packageSource(),
+  runtime: ProjectRuntime = CURRENT_RUNTIME,
 ): Promise<GenerateResult> {
   const result: GenerateResult = { created: [], updated: [] };
   const yml = "config/racecar.yml";
   await refuseExisting(dir, [yml]);
+  if (runtime === "node") return await initNodeProject(dir, result);
 
   // Read and check deno.json before writing anything, so a bad file changes nothing.
   const denoJsonPath = join(dir, "deno.json");
@@ -158,10 +175,61 @@ export async function initProject(
   return result;
 }
 
-function asRecord(value: unknown, key: string): Record<string, unknown> {
+/** The script `init` adds to package.json; `npm run liveness` finds the bin. */
+const NODE_LIVENESS_SCRIPT = "racecarctl liveness_probe";
+
+async function initNodeProject(dir: string, result: GenerateResult): Promise<GenerateResult> {
+  const packageJsonPath = join(dir, "package.json");
+  const text = await readTextFile(packageJsonPath);
+  let manifest: Record<string, unknown> = { name: "racecar-app", private: true };
+  if (text !== undefined) {
+    try {
+      const parsed = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new TypeError("not an object");
+      }
+      manifest = parsed;
+    } catch (error) {
+      throw new UsageError(
+        `Cannot update package.json: it is not a JSON object (${(error as Error).message}); ` +
+          `fix it, or add "type": "module" and the script "liveness": ` +
+          `"${NODE_LIVENESS_SCRIPT}" by hand`,
+      );
+    }
+  }
+  if (manifest.type !== undefined && manifest.type !== "module") {
+    throw new UsageError(
+      `Cannot set up package.json for Racecar: its "type" is ${JSON.stringify(manifest.type)}; ` +
+        `consumers are ES modules, so set "type": "module" (or name consumer files .mjs and ` +
+        `skip init)`,
+    );
+  }
+  const scripts = asRecord(manifest.scripts, "scripts", "package.json");
+  if (scripts.liveness !== undefined) {
+    throw new UsageError(
+      `Cannot add the script "liveness" to package.json: it already has one ` +
+        `("${scripts.liveness}")`,
+    );
+  }
+  await makeDir(join(dir, "config"));
+  await writeTextFile(join(dir, "config/racecar.yml"), RACECAR_YML);
+  result.created.push("config/racecar.yml");
+  if (!(await exists(join(dir, "consumers")))) {
+    await makeDir(join(dir, "consumers"));
+    result.created.push("consumers/");
+  }
+  manifest.type = "module";
+  scripts.liveness = NODE_LIVENESS_SCRIPT;
+  manifest.scripts = scripts;
+  await writeTextFile(packageJsonPath, JSON.stringify(manifest, null, 2) + "\n");
+  (text === undefined ? result.created : result.updated).push("package.json");
+  return result;
+}
+
+function asRecord(value: unknown, key: string, file = "deno.json"): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(`Cannot update deno.json: "${key}" must be an object`);
+    throw new UsageError(`Cannot update ${file}: "${key}" must be an object`);
   }
   return value as Record<string, unknown>;
 }
@@ -184,8 +252,10 @@ export interface GenerateConsumerOptions {
   dir?: string;
   /** The consumers folder, relative to `dir`. @default "consumers" */
   consumersDir?: string;
-  /** Where the generated files import Racecar from. @default "@racecar/cli" */
+  /** Where the generated files import Racecar from. @default "@racecar/cli", "racecar" on Node */
   importFrom?: string;
+  /** The runtime the files are for. @default the one running */
+  runtime?: ProjectRuntime;
 }
 
 /** `racecar generate consumer TapDance`: the consumer and its test. */
@@ -197,15 +267,72 @@ export async function generateConsumer(
   const className = consumerClassName(name);
   const file = snakeCase(className);
   const folder = options.consumersDir ?? "consumers";
-  const consumerFile = `${folder}/${file}.ts`;
-  const testFile = `${folder}/${file}_test.ts`;
+  const node = (options.runtime ?? CURRENT_RUNTIME) === "node";
+  const consumerFile = node ? `${folder}/${file}.js` : `${folder}/${file}.ts`;
+  const testFile = node ? `${folder}/${file}.test.js` : `${folder}/${file}_test.ts`;
   await refuseExisting(dir, [consumerFile, testFile]);
   const topic = file.replace(/_consumer$/, "").replaceAll("_", "-");
-  const from = options.importFrom ?? "@racecar/cli";
+  const from = options.importFrom ?? (node ? "racecar" : "@racecar/cli");
   await makeDir(join(dir, folder));
-  await writeTextFile(join(dir, consumerFile), consumerTemplate(className, topic, from));
-  await writeTextFile(join(dir, testFile), testTemplate(className, file, topic, from));
+  await writeTextFile(
+    join(dir, consumerFile),
+    node ? nodeConsumerTemplate(className, topic, from) : consumerTemplate(className, topic, from),
+  );
+  await writeTextFile(
+    join(dir, testFile),
+    node
+      ? nodeTestTemplate(className, file, topic, from)
+      : testTemplate(className, file, topic, from),
+  );
   return { created: [consumerFile, testFile], updated: [] };
+}
+
+function nodeConsumerTemplate(className: string, topic: string, from: string): string {
+  return `/**
+ * ${className}: consumes "${topic}". Run it with \`node node_modules/.bin/racecar ${className}\`.
+ */
+
+import { Consumer } from "${from}";
+
+export class ${className} extends Consumer {
+  static {
+    this.subscribesTo("${topic}");
+  }
+
+  /** The last values processed (the generated test reads them; replace with your own logic). */
+  processed = [];
+
+  /** @param {import("${from}").Message} message */
+  process(message) {
+    this.processed.push(message.text() ?? "(tombstone)");
+  }
+}
+`;
+}
+
+function nodeTestTemplate(className: string, file: string, topic: string, from: string): string {
+  return `/**
+ * Tests ${className} without a broker: the public test kit runs the real
+ * runner over an in-memory broker. Run with \`node --test consumers/${file}.test.js\`.
+ */
+
+import { strictEqual } from "node:assert";
+import { test } from "node:test";
+import { testConsumer } from "${from}/testing";
+import { ${className} } from "./${file}.js";
+
+test("${className}.process() records each message's value when messages arrive", async () => {
+  const consumer = new ${className}();
+  const kit = await testConsumer(consumer);
+  try {
+    kit.send("${topic}", "hello", { key: "k1" });
+    await kit.drain();
+    strictEqual(consumer.processed[0], "hello");
+  } finally {
+    await kit.stop();
+  }
+});
+`;
 }
 
 function consumerTemplate(className: string, topic: string, from: string): string {

@@ -8,7 +8,7 @@
 
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { isDeno, modifiedAt } from "../_runtime.ts";
+import { isDeno, modifiedAt, runtimeDescription } from "../_runtime.ts";
 import type { ConsumerClass } from "../consumer.ts";
 import { UsageError } from "./_exit.ts";
 
@@ -45,7 +45,26 @@ function looksLikePath(spec: string): boolean {
 }
 
 async function importFile(path: string): Promise<Record<string, unknown>> {
-  return await import(pathToFileURL(path).href);
+  try {
+    return await import(pathToFileURL(path).href);
+  } catch (error) {
+    if ((error as { code?: string })?.code === "ERR_UNKNOWN_FILE_EXTENSION") {
+      throw new UsageError(nodeTypeScriptAdvice(path));
+    }
+    throw error;
+  }
+}
+
+/**
+ * What to do when Node.js cannot import a `.ts` consumer: Node 22.18 and 23.6
+ * strip types by default, 22.6 with `--experimental-strip-types`; older ones
+ * need a loader such as tsx.
+ */
+export function nodeTypeScriptAdvice(path: string, runtime = runtimeDescription()): string {
+  return `Cannot load consumer module ${path}: ${runtime} cannot run TypeScript by itself; ` +
+    `start racecar with a loader (npm install --save-dev tsx, then ` +
+    `node --import tsx node_modules/.bin/racecar ...), use Node.js 22.18 or newer ` +
+    `(22.6 with --experimental-strip-types), or compile the consumer to .js`;
 }
 
 function pick(
@@ -96,8 +115,8 @@ export async function loadConsumerClass(
   }
 
   const dir = join(options.cwd, options.consumersDir ?? "consumers");
-  // Node (20) cannot import TypeScript; look for compiled modules there.
-  const extensions = isDeno ? [".ts", ".js", ".mjs"] : [".js", ".mjs"];
+  // Node prefers compiled modules; a .ts one loads where Node strips types or a loader runs.
+  const extensions = isDeno ? [".ts", ".js", ".mjs"] : [".js", ".mjs", ".ts"];
   for (const extension of extensions) {
     const path = join(dir, snakeCase(spec) + extension);
     looked.push(path);
@@ -113,7 +132,8 @@ export async function loadConsumerClass(
     `Cannot find consumer class ${spec}. Looked in:\n${
       looked.map((p) => `  - ${p}`).join("\n")
     }\n` +
-      `Put it in ${join(options.consumersDir ?? "consumers", snakeCase(spec))}.ts, pass its ` +
+      `Put it in ${join(options.consumersDir ?? "consumers", snakeCase(spec))}` +
+      `${isDeno ? ".ts" : ".js"}, pass its ` +
       `module with --require, or give the module's path instead of the class name`,
   );
 }

@@ -73,7 +73,9 @@ function addGenerators(program: Command): void {
     program.setOptionValue("__exitCode", code);
   };
   program.command("init")
-    .description("write config/racecar.yml, consumers/ and a 'liveness' task in deno.json")
+    .description(
+      "write config/racecar.yml, consumers/ and a 'liveness' task (deno.json; package.json on Node)",
+    )
     .action(() =>
       finish(async () => {
         const dir = runtimeCwd();

@@ -7,6 +7,7 @@
 
 import { pathToFileURL } from "node:url";
 import {
+  CONFIG_DUMP_SIGNAL,
   cwd as runtimeCwd,
   exit,
   onSignal,
@@ -316,7 +317,7 @@ async function runInForeground(
         }
         : {}),
       readinessFilePath: config.readinessProbeFilePath,
-      onUsr1: () => writeStderr(`${inspectConfig(config)}\n`),
+      onConfigDump: () => writeStderr(`${inspectConfig(config)}\n`),
     });
   }
   if (worker !== undefined) say(`Worker ${worker} of ${workers}`);
@@ -373,7 +374,7 @@ async function runInForeground(
     onSignal("SIGTERM", stop("SIGTERM")),
     onSignal("SIGINT", stop("SIGINT")),
     onSignal("SIGQUIT", stop("SIGQUIT")),
-    onSignal("SIGUSR1", () => writeStderr(`${inspectConfig(config)}\n`)),
+    onSignal(CONFIG_DUMP_SIGNAL, () => writeStderr(`${inspectConfig(config)}\n`)),
   ];
   // Wrong credentials or an untrusted certificate: librdkafka would retry forever.
   let setupError: ConnectionSetupError | undefined;

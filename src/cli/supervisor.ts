@@ -28,6 +28,7 @@ import {
   allEnv,
   args as runtimeArgs,
   type ChildProcess,
+  CONFIG_DUMP_SIGNAL,
   modifiedAt,
   onSignal,
   pid as ownPid,
@@ -94,8 +95,8 @@ export interface SuperviseOptions {
   liveness?: { filePath: string; maxIntervalSeconds: number };
   /** Aggregate the workers' readiness files into this one. */
   readinessFilePath?: string | undefined;
-  /** Called on SIGUSR1 (prints the configuration). */
-  onUsr1?: () => void;
+  /** Called on {@link CONFIG_DUMP_SIGNAL} (prints the configuration). */
+  onConfigDump?: () => void;
   /** Crashes within {@link crashWindowMs} that stop everything. @default 5 */
   crashLimit?: number;
   /** @default 60_000 */
@@ -226,7 +227,7 @@ export async function supervise(options: SuperviseOptions): Promise<number> {
     onSignal("SIGTERM", onStop("SIGTERM")),
     onSignal("SIGINT", onStop("SIGINT")),
     onSignal("SIGQUIT", onStop("SIGQUIT")),
-    onSignal("SIGUSR1", () => options.onUsr1?.()),
+    onSignal(CONFIG_DUMP_SIGNAL, () => options.onConfigDump?.()),
   ];
 
   const probeTimer = setInterval(

@@ -65,11 +65,11 @@ computed values.
 ### \`config/racecar.ts\`
 
 \`\`\`ts
-import type { RacecarConfig } from "@racecar/cli/lib";
+import type { RacecarConfig } from "jsr:@racecar/cli";
 
 export default (config: RacecarConfig) => {
   config.brokers = ["kafka1:9092", "kafka2:9092"];
-  config.onError = (error, info) => reportToTracker(error, info);
+  config.onError = (error, info) => console.error(\`\${info.topic}: \${String(error)}\`);
 };
 \`\`\`
 

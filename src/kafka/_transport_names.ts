@@ -21,3 +21,13 @@ export function unknownTransport(name: string): ConfigError {
     { key: "RACECAR_TRANSPORT" },
   );
 }
+
+/** The error for `RACECAR_TRANSPORT=node-rdkafka` under Deno. */
+export function nodeRdkafkaUnderDeno(): ConfigError {
+  return new ConfigError(
+    `Cannot load transport "node-rdkafka" under Deno: node-rdkafka is a NAN addon, ` +
+      `which Deno cannot load; use "deno-ffi" (the default) under Deno, or run the npm ` +
+      `package under Node.js`,
+    { key: "RACECAR_TRANSPORT" },
+  );
+}

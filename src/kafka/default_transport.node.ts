@@ -1,18 +1,21 @@
 /**
  * Picks the Kafka adapter when the application did not inject one (Node build).
  *
- * `scripts/build_npm.ts` copies this file over `default_transport.ts`, so the
- * npm package never contains or imports the Deno FFI adapter.
- * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default) or `memory` (the
- * in-process broker); `deno-ffi` needs Deno.
+ * `scripts/build_npm.ts` copies this file over `default_transport.ts`, so Node
+ * never imports the Deno FFI adapter. The package still ships the adapter as
+ * JavaScript: when Deno runs the npm package (`deno run -A npm:racecar`), it is
+ * the default, because node-rdkafka (a NAN addon) does not load in Deno.
+ * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default under Node),
+ * `deno-ffi` (the default under Deno, an error under Node) or `memory` (the
+ * in-process broker).
  *
  * @module
  */
 
-import { getEnv } from "../_runtime.ts";
+import { getEnv, isDeno } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
-import { unknownTransport } from "./_transport_names.ts";
+import { nodeRdkafkaUnderDeno, unknownTransport } from "./_transport_names.ts";
 
 export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
 
@@ -28,9 +31,10 @@ export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
  * ```
  */
 export async function loadDefaultTransport(): Promise<Transport> {
-  const name = getEnv("RACECAR_TRANSPORT") || "node-rdkafka";
+  const name = getEnv("RACECAR_TRANSPORT") || (isDeno ? "deno-ffi" : "node-rdkafka");
   switch (name) {
     case "node-rdkafka": {
+      if (isDeno) throw nodeRdkafkaUnderDeno();
       let adapter: typeof import("./node_rdkafka.ts");
       try {
         adapter = await import("./node_rdkafka.ts");
@@ -48,12 +52,19 @@ export async function loadDefaultTransport(): Promise<Transport> {
       const { createMemoryTransport } = await import("./memory.ts");
       return createMemoryTransport();
     }
-    case "deno-ffi":
+    case "deno-ffi": {
+      if (isDeno) {
+        // Not a literal: the Node compilation must not follow it (the adapter needs Deno's types).
+        const ffi = "./ffi/mod.js";
+        const { createFfiTransport } = await import(ffi);
+        return createFfiTransport();
+      }
       throw new ConfigError(
         `Cannot load transport "deno-ffi" under Node.js: it uses Deno.dlopen; ` +
           `use "node-rdkafka" (the default) under Node.js, or run Racecar with Deno`,
         { key: "RACECAR_TRANSPORT" },
       );
+    }
     default:
       throw unknownTransport(name);
   }

@@ -11,9 +11,8 @@
  */
 
 import { getEnv } from "../_runtime.ts";
-import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
-import { unknownTransport } from "./_transport_names.ts";
+import { nodeRdkafkaUnderDeno, unknownTransport } from "./_transport_names.ts";
 
 export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
 
@@ -40,12 +39,7 @@ export async function loadDefaultTransport(): Promise<Transport> {
       return createMemoryTransport();
     }
     case "node-rdkafka":
-      throw new ConfigError(
-        `Cannot load transport "node-rdkafka" under Deno: node-rdkafka is a NAN addon, ` +
-          `which Deno cannot load; use "deno-ffi" (the default) under Deno, or run the npm ` +
-          `package under Node.js`,
-        { key: "RACECAR_TRANSPORT" },
-      );
+      throw nodeRdkafkaUnderDeno();
     default:
       throw unknownTransport(name);
   }

@@ -5,8 +5,14 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_assert.ts";
-import { consumerClassName } from "../../src/cli/generate.ts";
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import {
+  consumerClassName,
+  generateConsumer,
+  initProject,
+  packageSource,
+} from "../../src/cli/generate.ts";
+import { UsageError } from "../../src/cli/_exit.ts";
 import { cleanEnv, racecar } from "./_helpers.ts";
 
 Deno.test("consumerClassName() appends Consumer when the name lacks it", () => {
@@ -64,3 +70,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test('initProject() for Node sets "type": "module" and a liveness script, and refuses CommonJS', async () => {
+  const dir = await Deno.makeTempDir({ prefix: "racecar-init-node-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/package.json`,
+      JSON.stringify({ name: "app", type: "commonjs" }),
+    );
+    await assertRejects(
+      () => initProject(dir, packageSource(), "node"),
+      UsageError,
+      `its "type" is "commonjs"`,
+    );
+    await Deno.writeTextFile(`${dir}/package.json`, JSON.stringify({ name: "app" }));
+    const result = await initProject(dir, packageSource(), "node");
+    assertEquals(result.updated, ["package.json"]);
+    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/package.json`));
+    assertEquals(manifest.type, "module");
+    assertEquals(manifest.scripts.liveness, "racecarctl liveness_probe");
+    assertEquals(await exists(`${dir}/deno.json`), false);
+    const generated = await generateConsumer("TapDance", { dir, runtime: "node" });
+    assertEquals(generated.created, [
+      "consumers/tap_dance_consumer.js",
+      "consumers/tap_dance_consumer.test.js",
+    ]);
+    const test = await Deno.readTextFile(`${dir}/consumers/tap_dance_consumer.test.js`);
+    assert(test.includes('from "racecar/testing"') && test.includes('from "node:test"'), test);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * Subprocess tests of `racecar` itself: precedence of every configuration
- * source, error messages and exit codes, the SIGUSR1 dump, `--version` and
+ * source, error messages and exit codes, the SIGUSR2 configuration dump, `--version` and
  * `--help`. They run over the in-memory transport (`RACECAR_TRANSPORT=memory`)
  * where no broker is needed.
  *
@@ -8,7 +8,8 @@
  */
 
 import { assert, assertEquals } from "../_assert.ts";
-import { cleanEnv, FIXTURES, racecar, unique } from "../cli/_helpers.ts";
+import { cleanEnv, FIXTURES, racecar, unique, waitUntil } from "../cli/_helpers.ts";
+import { CONFIG_DUMP_SIGNAL } from "../../src/_runtime.ts";
 
 const memoryEnv = (extra: Record<string, string> = {}) =>
   cleanEnv({ RACECAR_TRANSPORT: "memory", FIXTURE_TOPIC: unique("run"), ...extra });
@@ -22,12 +23,12 @@ async function project(files: Record<string, string> = {}): Promise<string> {
   return dir;
 }
 
-/** Starts EchoConsumer, asks for the SIGUSR1 dump, stops it; returns the dump. */
+/** Starts EchoConsumer, asks for the configuration dump, stops it; returns the dump. */
 async function configDump(dir: string, env: Record<string, string>, flags: string[] = []) {
   const proc = racecar(["EchoConsumer", "--require", FIXTURES, ...flags], { cwd: dir, env });
   try {
     await proc.waitFor("Wrooooom!");
-    proc.kill("SIGUSR1");
+    proc.kill(CONFIG_DUMP_SIGNAL);
     await proc.waitFor(/fetch_messages = \d+/);
     proc.kill("SIGTERM");
     assertEquals((await proc.status()).code, 0, proc.output);
@@ -82,7 +83,35 @@ Deno.test({
 });
 
 Deno.test({
-  name: "`racecar` SIGUSR1 prints the configuration with secrets redacted when secrets are set",
+  name: "`racecar` prints the configuration on its dump signal without opening the V8 inspector",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await project();
+    try {
+      const proc = racecar(["EchoConsumer", "--require", FIXTURES], { cwd: dir, env: memoryEnv() });
+      try {
+        await proc.waitFor("Wrooooom!");
+        proc.kill(CONFIG_DUMP_SIGNAL);
+        await proc.waitFor(/fetch_messages = \d+/);
+        // Deno prints "Debugger listening on ws://127.0.0.1:9229/..." when a signal opened the
+        // inspector; a second dump and a clean stop give it every chance to show.
+        proc.kill(CONFIG_DUMP_SIGNAL);
+        await waitUntil("a second dump", () => proc.stderr.split("fetch_messages =").length > 2);
+        proc.kill("SIGTERM");
+        assertEquals((await proc.status()).code, 0, proc.output);
+        assert(!proc.output.includes("Debugger listening"), `a debugger opened:\n${proc.output}`);
+      } finally {
+        await proc.dispose();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "`racecar` SIGUSR2 prints the configuration with secrets redacted when secrets are set",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
