@@ -5,7 +5,7 @@
  * @module
  */
 
-import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 import {
   cwd as runtimeCwd,
   exit,
@@ -20,8 +20,10 @@ import {
   type FlagValues,
   inspectConfig,
   loadConfig,
+  loadConfigWithSources,
   producerConfig,
   type RacecarConfig,
+  type SourceMap,
 } from "../config/mod.ts";
 import { type ConsumerClass, defaultGroupId } from "../consumer.ts";
 import { ConfigError } from "../errors.ts";
@@ -31,10 +33,15 @@ import type { Transport } from "../kafka/transport.ts";
 import { installLivenessProbe, installReadinessProbe } from "../probes.ts";
 import { Runner, type RunnerSettings } from "../runner.ts";
 import { describeCrash, ExitCode, isUsageError, UsageError } from "./_exit.ts";
-import { type ConnectionSetupError, explainClientError } from "./_explain.ts";
+import {
+  type ConnectionSetupError,
+  explainClientConfigError,
+  explainClientError,
+} from "./_explain.ts";
 import { setUpLogging } from "./_logging.ts";
+import { checkAppendable, checkCreatable } from "./_writable.ts";
 import { claimPidfile, DaemonError, isDaemonChild, pidfilePath, startDaemon } from "./daemon.ts";
-import { loadConsumerClass } from "./load_consumer.ts";
+import { importUserModule, loadConsumerClass } from "./load_consumer.ts";
 import { supervise, supervisorPid, workerFile, workerNumber } from "./supervisor.ts";
 
 /** What `racecar` was asked to do. */
@@ -63,11 +70,13 @@ export interface PreparedRun {
   runner: Runner;
   /** The adapter it uses. */
   transport: Transport;
+  /** Where each setting came from, and the subscription's own properties, for messages. */
+  origins: { sources: SourceMap; additionalConfig: Record<string, string> };
 }
 
 async function importCodeConfig(dir: string): Promise<unknown> {
   const path = await findCodeConfig(dir);
-  return path === undefined ? undefined : await import(pathToFileURL(path).href);
+  return path === undefined ? undefined : await importUserModule(path);
 }
 
 /** Turns the configuration into the runner's settings. */
@@ -134,7 +143,13 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   const dir = options.cwd ?? runtimeCwd();
   const codeConfig = await importCodeConfig(dir);
   // A first pass finds the consumers directory; the class's own settings come next.
-  const early = await loadConfig({ flags: options.flags, cwd: dir, codeConfig, validate: false });
+  const early = await loadConfig({
+    flags: options.flags,
+    cwd: dir,
+    codeConfig,
+    validate: false,
+    onWarning: (message) => writeStderr(`Warning: ${message}\n`),
+  });
   const consumerClass = await loadConsumerClass(options.consumer, {
     cwd: dir,
     requires: options.requires ?? [],
@@ -144,12 +159,14 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   for (const name of ["groupId", "maxWaitTime", "fetchMessages", "concurrency"] as const) {
     if (consumerClass[name] !== undefined) classSettings[name] = consumerClass[name];
   }
-  const config = await loadConfig({
+  const { config, sources } = await loadConfigWithSources({
     flags: options.flags,
     cwd: dir,
     codeConfig,
     classSettings,
     className: consumerClass.name,
+    // The first pass said it already.
+    onWarning: () => {},
   });
   const groupId = config.groupId ?? defaultGroupId(consumerClass.name, config.groupIdPrefix ?? "");
   const effective: RacecarConfig = { ...config, groupId };
@@ -163,15 +180,22 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   const statistics = typeof consumer.statisticsCallback === "function" ||
     effective.prometheusEnabled;
   const transport = options.transport ?? await loadDefaultTransport();
+  const subscription = mergedSubscription(consumerClass);
   const runner = new Runner({
     consumer,
     transport,
-    consumerConfig: consumerConfig(effective, mergedSubscription(consumerClass), { statistics }),
+    consumerConfig: consumerConfig(effective, subscription, { statistics }),
     producerConfig: producerConfig(effective),
     settings: runnerSettings(effective, groupId),
     instrumenter: options.instrumenter ?? new Instrumenter(),
   });
-  return { consumerClass, config: effective, runner, transport };
+  return {
+    consumerClass,
+    config: effective,
+    runner,
+    transport,
+    origins: { sources, additionalConfig: subscription.additionalConfig },
+  };
 }
 
 /** Runs `racecar <consumer>`; resolves with the exit code. */
@@ -204,10 +228,30 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     return ExitCode.USAGE;
   }
 
+  // Paths are checked before anything starts, so a mistake is named here.
+  const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
+  const setting = (name: "logfile" | "pidfile") => {
+    const source = prepared.origins.sources[name];
+    return source === undefined || source.kind === "default"
+      ? ` (the default '${name}')`
+      : ` ('${source.key}' from ${source.label})`;
+  };
+  try {
+    if (config.logfile !== undefined) {
+      await checkAppendable(resolve(dir, config.logfile), "the log file", setting("logfile"));
+    }
+    if (config.daemonize && worker === undefined && !isDaemonChild()) {
+      await checkCreatable(pidfile, "the pid file", setting("pidfile"));
+    }
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    writeStderr(`Error: ${(error as Error).message}\n`);
+    return ExitCode.USAGE;
+  }
+
   // --daemonize: the foreground half starts the background half and ends here.
   let releasePidfile: (() => void) | undefined;
   if (config.daemonize && worker === undefined) {
-    const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
     try {
       if (!isDaemonChild()) {
         const child = await startDaemon({ pidfile, logfile: config.logfile, cwd: dir, say });
@@ -359,6 +403,16 @@ async function runInForeground(
     say(`${consumerClass.name} stopped`);
     return ExitCode.OK;
   } catch (error) {
+    // librdkafka refused a property while creating a client: a configuration mistake.
+    if (error instanceof ConfigError) {
+      const explained = await explainClientConfigError(error, {
+        config,
+        ...prepared.origins,
+        className: consumerClass.name,
+      });
+      writeStderr(`Error: ${explained.message}\n`);
+      return ExitCode.USAGE;
+    }
     writeStderr(describeCrash(error) + "\n");
     return ExitCode.FAILURE;
   } finally {

@@ -232,7 +232,7 @@ Deno.test("`loadConfig()` names the file and line when a YAML value has the wron
   await withYaml("common:\n  brokers: {a: 1}\n", async (cwd) => {
     await assertConfigError(
       () => loadConfig({ cwd, env: NO_ENV }),
-      /'brokers' from config\/racecar.yml:2: expected a list of strings or a comma-separated/,
+      /'brokers' from config\/racecar.yml:2: expected a list of "host:port" strings/,
     );
   });
   await withYaml("common:\n  max_wait_time: [1]\n", async (cwd) => {
