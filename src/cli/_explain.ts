@@ -99,6 +99,26 @@ function sslError(error: KafkaError, config: RacecarConfig, brokers: string) {
   );
 }
 
+/**
+ * A client error that is really librdkafka refusing the configuration while
+ * the client was being created (node-rdkafka creates it on connect and reports
+ * `ssl.ca.location failed: ...` as an ordinary error), as a `ConfigError`;
+ * `undefined` for every other error.
+ */
+export function clientCreationFailure(error: unknown): ConfigError | undefined {
+  if (!(error instanceof KafkaError)) return undefined;
+  const cause = error.cause as { message?: string; origin?: string } | undefined;
+  // node-rdkafka keeps "ssl.ca.location failed" apart, as the cause's `origin`.
+  const texts = [error.message, `${cause?.origin ?? ""}: ${cause?.message ?? ""}`];
+  for (const text of texts) {
+    const match = /\b([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+ failed: .*)$/.exec(text);
+    if (match !== null) {
+      return new ConfigError(`Cannot create client: ${match[1]}`, { cause: error });
+    }
+  }
+  return undefined;
+}
+
 /** Where the properties of the clients a command creates came from. */
 export interface ClientOrigins {
   /** The configuration the properties were derived from. */

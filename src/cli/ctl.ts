@@ -11,13 +11,13 @@
  */
 
 import { Command, CommanderError } from "commander";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { relative, resolve } from "node:path";
 import {
   cwd as runtimeCwd,
   delay,
   kill,
   modifiedAt,
+  readStdinText,
   readTextFile,
   writeStderr,
   writeStdout,
@@ -38,8 +38,9 @@ import { checkLiveness } from "../probes.ts";
 import { Producer } from "../producer.ts";
 import { VERSION } from "../version.ts";
 import { ExitCode, isUsageError, UsageError } from "./_exit.ts";
-import { explainClientConfigError, explainClientError } from "./_explain.ts";
+import { clientCreationFailure, explainClientConfigError, explainClientError } from "./_explain.ts";
 import { corruptPidfileMessage, pidStatus } from "./daemon.ts";
+import { importUserModule } from "./load_consumer.ts";
 
 /** The commands, in the order `racecarctl` lists them. */
 export const CTL_COMMANDS = [
@@ -245,10 +246,11 @@ async function loadFullConfig(
   flags: FlagValues = {},
 ): Promise<LoadedConfig> {
   const path = await findCodeConfig(dir);
-  const codeConfig = path === undefined ? undefined : await import(pathToFileURL(path).href);
+  const codeConfig = path === undefined ? undefined : await importUserModule(path);
   return await loadConfigWithSources({
     cwd: dir,
     codeConfig,
+    ...(path === undefined ? {} : { codeConfigLabel: relative(dir, path) }),
     validate,
     flags,
     onWarning: (message) => writeStderr(`Warning: ${message}\n`),
@@ -278,11 +280,11 @@ async function produceMessages(
     }
     return flags.value.map(withKey);
   }
-  const path = flags.file === "-" ? "/dev/stdin" : resolve(dir, flags.file);
+  const path = resolve(dir, flags.file);
   const what = flags.file === "-" ? "standard input" : `--file ${flags.file}`;
   let text: string | undefined;
   try {
-    text = await readTextFile(path);
+    text = flags.file === "-" ? await readStdinText() : await readTextFile(path);
   } catch (error) {
     throw new UsageError(`Cannot read ${what}: ${(error as Error).message}`);
   }
@@ -354,11 +356,15 @@ async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number
     raw = transport.createProducer({
       config: producerConfig(config),
       onError: (error) => {
+        const creation = clientCreationFailure(error);
+        if (creation !== undefined) return failFast(creation);
         const explained = explainClientError(error, config);
         if (explained !== undefined) return failFast(explained);
         if (!(error instanceof KafkaError)) return;
         if (error.errno === ErrorCode.TRANSPORT) lastTransportError = error.message;
-        if (error.errno === ErrorCode.ALL_BROKERS_DOWN) {
+        // node-rdkafka reports a refused connection as a transport failure only.
+        const alone = config.brokers.length === 1 && error.errno === ErrorCode.TRANSPORT;
+        if (error.errno === ErrorCode.ALL_BROKERS_DOWN || alone) {
           failFast(
             new Error(
               `Cannot produce to "${flags.topic}": no broker reachable at ${brokers} (librdkafka: ${
@@ -417,6 +423,9 @@ async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number
     return ExitCode.OK;
   } catch (error) {
     failed = true;
+    if (error instanceof ConfigError) {
+      throw await explainClientConfigError(error, { config, sources: loaded.sources });
+    }
     const message = error instanceof KafkaError || error instanceof Error
       ? error.message
       : String(error);

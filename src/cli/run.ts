@@ -5,7 +5,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import {
   cwd as runtimeCwd,
   exit,
@@ -34,6 +34,7 @@ import { installLivenessProbe, installReadinessProbe } from "../probes.ts";
 import { Runner, type RunnerSettings } from "../runner.ts";
 import { describeCrash, ExitCode, isUsageError, UsageError } from "./_exit.ts";
 import {
+  clientCreationFailure,
   type ConnectionSetupError,
   explainClientConfigError,
   explainClientError,
@@ -74,9 +75,12 @@ export interface PreparedRun {
   origins: { sources: SourceMap; additionalConfig: Record<string, string> };
 }
 
-async function importCodeConfig(dir: string): Promise<unknown> {
+async function importCodeConfig(
+  dir: string,
+): Promise<{ codeConfig?: unknown; codeConfigLabel?: string }> {
   const path = await findCodeConfig(dir);
-  return path === undefined ? undefined : await importUserModule(path);
+  if (path === undefined) return {};
+  return { codeConfig: await importUserModule(path), codeConfigLabel: relative(dir, path) };
 }
 
 /** Turns the configuration into the runner's settings. */
@@ -141,12 +145,12 @@ export function mergedSubscription(consumerClass: ConsumerClass) {
 /** Loads class and configuration and builds the runner (nothing connects yet). */
 export async function prepareRun(options: RunCommandOptions): Promise<PreparedRun> {
   const dir = options.cwd ?? runtimeCwd();
-  const codeConfig = await importCodeConfig(dir);
+  const code = await importCodeConfig(dir);
   // A first pass finds the consumers directory; the class's own settings come next.
   const early = await loadConfig({
     flags: options.flags,
     cwd: dir,
-    codeConfig,
+    ...code,
     validate: false,
     onWarning: (message) => writeStderr(`Warning: ${message}\n`),
   });
@@ -162,7 +166,7 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   const { config, sources } = await loadConfigWithSources({
     flags: options.flags,
     cwd: dir,
-    codeConfig,
+    ...code,
     classSettings,
     className: consumerClass.name,
     // The first pass said it already.
@@ -375,8 +379,20 @@ async function runInForeground(
   ];
   // Wrong credentials or an untrusted certificate: librdkafka would retry forever.
   let setupError: ConnectionSetupError | undefined;
+  // librdkafka refused the configuration after all (node-rdkafka creates its
+  // client on connect): nothing was consumed, so do not wait for the shutdown
+  // of a client that never connected.
+  let creationFailed: (error: ConfigError) => void = () => {};
+  const creation = new Promise<never>((_, reject) => creationFailed = reject);
+  creation.catch(() => {});
   const offError = runner.events.on("error", ({ error }) => {
     if (setupError !== undefined) return;
+    const refused = clientCreationFailure(error);
+    if (refused !== undefined) {
+      creationFailed(refused);
+      runner.stop();
+      return;
+    }
     setupError = explainClientError(error, config);
     if (setupError !== undefined) runner.stop();
   });
@@ -395,7 +411,7 @@ async function runInForeground(
   say("Wrooooom!");
   if (!config.daemonize) say("Ctrl-C to shutdown consumer");
   try {
-    await runner.run();
+    await Promise.race([runner.run(), creation]);
     if (setupError !== undefined) {
       writeStderr(describeCrash(setupError) + "\n");
       return ExitCode.FAILURE;

@@ -104,7 +104,7 @@ export function coerce(name: SettingName, raw: unknown, source: ValueSource): un
         if (raw.trim() === "" && !spec.allowEmpty) {
           throw fail(
             `must not be empty, got ${show(raw)}: ${
-              spec.default === undefined && !spec.computeDefault
+              spec.default === undefined && !spec.computeDefault && spec.defaultText === undefined
                 ? "give a value, or remove it to leave the setting unset"
                 : `give a value, or remove it to use the default (${
                   spec.defaultText?.replaceAll("`", "") ?? show(spec.default)

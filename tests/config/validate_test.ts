@@ -129,3 +129,12 @@ Deno.test("`pausePolicy()` backs off in milliseconds when pause_timeout is posit
     { kind: "backoff", timeoutMs: 250, exponential: true, maxTimeoutMs: 60000 },
   );
 });
+
+Deno.test("`validateConfig()` rejects brokers set in code that are not host:port", async () => {
+  await assertConfigError(
+    () => validateConfig(config({ brokers: ["kafka"] })),
+    `Invalid configuration 'brokers': expected "host:port" entries, got "kafka": the port is ` +
+      `missing: write "kafka:9092" for Kafka's usual port`,
+    "brokers",
+  );
+});
