@@ -875,6 +875,12 @@ export async function runBadInputCase(
   }
 }
 
+/**
+ * How long a case may run: bad input must be answered, not run into a consumer
+ * that never ends (a bound for the test, not a timed assertion).
+ */
+export const CASE_DEADLINE_MS = 45_000;
+
 function run(
   file: string,
   args: string[],
@@ -884,10 +890,20 @@ function run(
     const child = spawn(file, args, { cwd: options.cwd, env: options.env });
     let stdout = "";
     let stderr = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      stderr += `\n[still running after ${CASE_DEADLINE_MS} ms: killed]`;
+    }, CASE_DEADLINE_MS);
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(options.stdin);
   });
 }
