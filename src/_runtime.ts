@@ -415,6 +415,17 @@ export async function spawnChild(
   };
 }
 
+/** Reads all of standard input as text (for `racecarctl produce --file -`). */
+export async function readStdinText(): Promise<string> {
+  if (isDeno) return await new Response(g.Deno.stdin.readable).text();
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of nodeProcess.stdin) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
 /** Resolves after `ms` milliseconds (for polling loops with a deadline). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { pathToFileURL } from "node:url";
+import { relative, resolve } from "node:path";
 import {
   CONFIG_DUMP_SIGNAL,
   cwd as runtimeCwd,
@@ -21,8 +21,10 @@ import {
   type FlagValues,
   inspectConfig,
   loadConfig,
+  loadConfigWithSources,
   producerConfig,
   type RacecarConfig,
+  type SourceMap,
 } from "../config/mod.ts";
 import { type ConsumerClass, defaultGroupId } from "../consumer.ts";
 import { show } from "../config/decode.ts";
@@ -34,10 +36,16 @@ import type { Transport } from "../kafka/transport.ts";
 import { installLivenessProbe, installReadinessProbe } from "../probes.ts";
 import { Runner, type RunnerSettings } from "../runner.ts";
 import { describeCrash, ExitCode, isUsageError, UsageError } from "./_exit.ts";
-import { type ConnectionSetupError, explainClientError } from "./_explain.ts";
+import {
+  clientCreationFailure,
+  type ConnectionSetupError,
+  explainClientConfigError,
+  explainClientError,
+} from "./_explain.ts";
 import { setUpLogging } from "./_logging.ts";
+import { checkAppendable, checkCreatable } from "./_writable.ts";
 import { claimPidfile, DaemonError, isDaemonChild, pidfilePath, startDaemon } from "./daemon.ts";
-import { loadConsumerClass } from "./load_consumer.ts";
+import { importUserModule, loadConsumerClass } from "./load_consumer.ts";
 import {
   supervise,
   supervisorPid,
@@ -72,11 +80,16 @@ export interface PreparedRun {
   runner: Runner;
   /** The adapter it uses. */
   transport: Transport;
+  /** Where each setting came from, and the subscription's own properties, for messages. */
+  origins: { sources: SourceMap; additionalConfig: Record<string, string> };
 }
 
-async function importCodeConfig(dir: string): Promise<unknown> {
+async function importCodeConfig(
+  dir: string,
+): Promise<{ codeConfig?: unknown; codeConfigLabel?: string }> {
   const path = await findCodeConfig(dir);
-  return path === undefined ? undefined : await import(pathToFileURL(path).href);
+  if (path === undefined) return {};
+  return { codeConfig: await importUserModule(path), codeConfigLabel: relative(dir, path) };
 }
 
 /** Turns the configuration into the runner's settings. */
@@ -144,9 +157,15 @@ export function mergedSubscription(consumerClass: ConsumerClass) {
 /** Loads class and configuration and builds the runner (nothing connects yet). */
 export async function prepareRun(options: RunCommandOptions): Promise<PreparedRun> {
   const dir = options.cwd ?? runtimeCwd();
-  const codeConfig = await importCodeConfig(dir);
+  const code = await importCodeConfig(dir);
   // A first pass finds the consumers directory; the class's own settings come next.
-  const early = await loadConfig({ flags: options.flags, cwd: dir, codeConfig, validate: false });
+  const early = await loadConfig({
+    flags: options.flags,
+    cwd: dir,
+    ...code,
+    validate: false,
+    onWarning: (message) => writeStderr(`Warning: ${message}\n`),
+  });
   const consumerClass = await loadConsumerClass(options.consumer, {
     cwd: dir,
     requires: options.requires ?? [],
@@ -156,12 +175,14 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   for (const name of ["groupId", "maxWaitTime", "fetchMessages", "concurrency"] as const) {
     if (consumerClass[name] !== undefined) classSettings[name] = consumerClass[name];
   }
-  const config = await loadConfig({
+  const { config, sources } = await loadConfigWithSources({
     flags: options.flags,
     cwd: dir,
-    codeConfig,
+    ...code,
     classSettings,
     className: consumerClass.name,
+    // The first pass said it already.
+    onWarning: () => {},
   });
   const groupId = config.groupId ?? defaultGroupId(consumerClass.name, config.groupIdPrefix ?? "");
   const effective: RacecarConfig = {
@@ -179,15 +200,22 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   const statistics = typeof consumer.statisticsCallback === "function" ||
     effective.prometheusEnabled;
   const transport = options.transport ?? await loadDefaultTransport();
+  const subscription = mergedSubscription(consumerClass);
   const runner = new Runner({
     consumer,
     transport,
-    consumerConfig: consumerConfig(effective, mergedSubscription(consumerClass), { statistics }),
+    consumerConfig: consumerConfig(effective, subscription, { statistics }),
     producerConfig: producerConfig(effective),
     settings: runnerSettings(effective, groupId),
     instrumenter: options.instrumenter ?? new Instrumenter(),
   });
-  return { consumerClass, config: effective, runner, transport };
+  return {
+    consumerClass,
+    config: effective,
+    runner,
+    transport,
+    origins: { sources, additionalConfig: subscription.additionalConfig },
+  };
 }
 
 /**
@@ -243,10 +271,30 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     return ExitCode.USAGE;
   }
 
+  // Paths are checked before anything starts, so a mistake is named here.
+  const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
+  const setting = (name: "logfile" | "pidfile") => {
+    const source = prepared.origins.sources[name];
+    return source === undefined || source.kind === "default"
+      ? ` (the default '${name}')`
+      : ` ('${source.key}' from ${source.label})`;
+  };
+  try {
+    if (config.logfile !== undefined) {
+      await checkAppendable(resolve(dir, config.logfile), "the log file", setting("logfile"));
+    }
+    if (config.daemonize && worker === undefined && !isDaemonChild()) {
+      await checkCreatable(pidfile, "the pid file", setting("pidfile"));
+    }
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    writeStderr(`Error: ${(error as Error).message}\n`);
+    return ExitCode.USAGE;
+  }
+
   // --daemonize: the foreground half starts the background half and ends here.
   let releasePidfile: (() => void) | undefined;
   if (config.daemonize && worker === undefined) {
-    const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
     try {
       if (!isDaemonChild()) {
         const child = await startDaemon({ pidfile, logfile: config.logfile, cwd: dir, say });
@@ -378,8 +426,20 @@ async function runInForeground(
   ];
   // Wrong credentials or an untrusted certificate: librdkafka would retry forever.
   let setupError: ConnectionSetupError | undefined;
+  // librdkafka refused the configuration after all (node-rdkafka creates its
+  // client on connect): nothing was consumed, so do not wait for the shutdown
+  // of a client that never connected.
+  let creationFailed: (error: ConfigError) => void = () => {};
+  const creation = new Promise<never>((_, reject) => creationFailed = reject);
+  creation.catch(() => {});
   const offError = runner.events.on("error", ({ error }) => {
     if (setupError !== undefined) return;
+    const refused = clientCreationFailure(error);
+    if (refused !== undefined) {
+      creationFailed(refused);
+      runner.stop();
+      return;
+    }
     setupError = explainClientError(error, config);
     if (setupError !== undefined) runner.stop();
   });
@@ -398,7 +458,7 @@ async function runInForeground(
   say("Wrooooom!");
   if (!config.daemonize) say("Ctrl-C to shutdown consumer");
   try {
-    await runner.run();
+    await Promise.race([runner.run(), creation]);
     if (setupError !== undefined) {
       writeStderr(describeCrash(setupError) + "\n");
       return ExitCode.FAILURE;
@@ -406,6 +466,16 @@ async function runInForeground(
     say(`${consumerClass.name} stopped`);
     return ExitCode.OK;
   } catch (error) {
+    // librdkafka refused a property while creating a client: a configuration mistake.
+    if (error instanceof ConfigError) {
+      const explained = await explainClientConfigError(error, {
+        config,
+        ...prepared.origins,
+        className: consumerClass.name,
+      });
+      writeStderr(`Error: ${explained.message}\n`);
+      return ExitCode.USAGE;
+    }
     writeStderr(describeCrash(error) + "\n");
     return ExitCode.FAILURE;
   } finally {

@@ -21,6 +21,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { allEnv, cwd as runtimeCwd, modifiedAt, readTextFile } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
+import { logger } from "../logger.ts";
 import { coerce, show, suggestion, type ValueSource } from "./decode.ts";
 import {
   camelCase,
@@ -93,6 +94,13 @@ export interface LoadConfigOptions {
   skipFiles?: boolean;
   /** Run {@link validateConfig} at the end. @default true */
   validate?: boolean;
+  /**
+   * Receives warnings about configuration that is probably not what was meant
+   * but still works (an empty `config/racecar.yml`, a `RACECAR_ENV` the file
+   * has no section for).
+   * @default a warning on the `racecar.config` logger
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** A loaded configuration with the source of every value. */
@@ -156,7 +164,10 @@ export async function loadConfigWithSources(
     const file = options.configFile ?? DEFAULT_CONFIG_FILE;
     const path = joinPath(options.cwd ?? runtimeCwd(), file);
     const text = await readTextFile(path);
-    if (text !== undefined) applyYaml(builder, text, file, environment);
+    const warn = options.onWarning ?? ((message: string) => logger("config").warn(message));
+    if (text !== undefined) {
+      applyYaml(builder, text, file, environment, nonEmpty(env.RACECAR_ENV) !== undefined, warn);
+    }
     if (options.codeConfig !== undefined) {
       await applyCodeConfig(
         builder,
@@ -232,7 +243,14 @@ function applyClassSettings(builder: Builder, settings: Record<string, unknown>,
   }
 }
 
-function applyYaml(builder: Builder, text: string, file: string, environment: string): void {
+function applyYaml(
+  builder: Builder,
+  text: string,
+  file: string,
+  environment: string,
+  environmentChosen: boolean,
+  warn: (message: string) => void,
+): void {
   const erb = /<%/.exec(text);
   if (erb) {
     const line = text.slice(0, erb.index).split("\n").length;
@@ -253,7 +271,13 @@ function applyYaml(builder: Builder, text: string, file: string, environment: st
     );
   }
   const contents = doc.contents;
-  if (contents === null || (isScalar(contents) && contents.value === null)) return;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    warn(
+      `${file} is empty: expected sections such as 'common' and '${environment}'; using ` +
+        `the defaults, the environment and flags only`,
+    );
+    return;
+  }
   if (!isMap(contents)) {
     throw new ConfigError(
       `Cannot load ${file}: expected sections such as 'common' and '${environment}' at the ` +
@@ -286,6 +310,12 @@ function applyYaml(builder: Builder, text: string, file: string, environment: st
         `'development') and no 'common' section; its sections are: ${
           sectionNames.map((s) => `'${s}'`).join(", ")
         }`,
+    );
+  }
+  if (environmentChosen && !Object.hasOwn(data, environment)) {
+    warn(
+      `${file} has no section '${environment}' (from RACECAR_ENV): only 'common' applies; ` +
+        `its sections are: ${sectionNames.map((s) => `'${s}'`).join(", ")}`,
     );
   }
   const sections = environment === "common" ? ["common"] : ["common", environment];

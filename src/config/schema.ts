@@ -67,6 +67,8 @@ export interface StringSetting extends SettingBase {
   readonly default?: string;
   /** Computes the default at load time (e.g. from the temp directory). */
   readonly computeDefault?: () => string;
+  /** An empty string means something (otherwise `""` is rejected as a mistake). */
+  readonly allowEmpty?: boolean;
 }
 
 /** A numeric setting; `duration`s are seconds and may be fractional. */
@@ -91,8 +93,8 @@ export interface BooleanSetting extends SettingBase {
 export interface ListSetting extends SettingBase {
   readonly type: "list";
   readonly default?: readonly string[];
-  /** `keyValue`: every entry must read `key=value`. */
-  readonly itemFormat?: "keyValue";
+  /** `keyValue`: every entry must read `key=value`; `hostPort`: `host:port`. */
+  readonly itemFormat?: "keyValue" | "hostPort";
 }
 
 /** One value out of a fixed set. */
@@ -125,6 +127,7 @@ export const SETTINGS = {
     group: "Basic",
     type: "list",
     default: ["localhost:9092"],
+    itemFormat: "hostPort",
     description: "The Kafka brokers to bootstrap from, as `host:port`.",
     rdkafka: "bootstrap.servers",
     scope: "both",
@@ -148,6 +151,7 @@ export const SETTINGS = {
   groupIdPrefix: {
     group: "Basic",
     type: "string",
+    allowEmpty: true,
     description: "Prepended to generated group ids, e.g. `kevin.` gives `kevin.bacon-consumer`.",
   },
   groupInstanceId: {
@@ -650,7 +654,7 @@ export const SETTINGS = {
   logfile: {
     group: "Logging",
     type: "string",
-    description: "Write logs to this file. Unset: standard output.",
+    description: "Write logs to this file. Unset: standard error.",
   },
   logLevel: {
     group: "Logging",

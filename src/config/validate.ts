@@ -7,7 +7,7 @@
  */
 
 import { ConfigError } from "../errors.ts";
-import { show, type ValueSource } from "./decode.ts";
+import { brokerProblem, show, type ValueSource } from "./decode.ts";
 import { type RacecarConfig, type SettingName, snakeCase } from "./schema.ts";
 
 /** Where each value came from, when known. */
@@ -81,6 +81,12 @@ export function validateConfig(config: RacecarConfig, sources: SourceMap = {}): 
 
   if (config.brokers.length === 0 || config.brokers.some((b) => b.trim() === "")) {
     fail("brokers", `must list at least one broker as "host:port", got ${show(config.brokers)}`);
+  }
+  for (const broker of config.brokers) {
+    const problem = typeof broker === "string" ? brokerProblem(broker.trim()) : "not a string";
+    if (problem !== undefined) {
+      fail("brokers", `expected "host:port" entries, got ${show(broker)}: ${problem}`);
+    }
   }
   if (config.socketTimeout <= config.maxWaitTime) {
     fail(

@@ -161,3 +161,12 @@ Deno.test("`loadConfig()` names the file key when group_instance_id in racecar.y
     );
   });
 });
+
+Deno.test("`validateConfig()` rejects brokers set in code that are not host:port", async () => {
+  await assertConfigError(
+    () => validateConfig(config({ brokers: ["kafka"] })),
+    `Invalid configuration 'brokers': expected "host:port" entries, got "kafka": the port is ` +
+      `missing: write "kafka:9092" for Kafka's usual port`,
+    "brokers",
+  );
+});
