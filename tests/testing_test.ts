@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { Consumer, type Message } from "../mod.ts";
-import { fakeMessage, testConsumer } from "../testing.ts";
+import { createMemoryTransport, fakeMessage, testConsumer } from "../testing.ts";
 
 class ShoutConsumer extends Consumer {
   static {
@@ -92,4 +92,80 @@ Deno.test("fakeMessage() builds a message for calling process directly", () => {
   assertEquals(message.keyText, "o-7");
   assertEquals(message.headers, { a: "1" });
   assertEquals(message.retriesCount, 0);
+});
+
+Deno.test("testConsumer() processes partitions at the same time when the class sets concurrency", async () => {
+  // Partition 0 waits for partition 1: with one partition at a time it would wait forever.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  class PairConsumer extends Consumer {
+    static {
+      this.subscribesTo("pairs");
+    }
+    static override concurrency = 2;
+    override async process(message: Message) {
+      if (message.partition === 0) await released;
+      else release();
+    }
+  }
+  const kit = await testConsumer(new PairConsumer(), { partitions: 2 });
+  try {
+    kit.send("pairs", "waits", { partition: 0 });
+    kit.send("pairs", "releases", { partition: 1 });
+    await kit.drain();
+  } finally {
+    release();
+    await kit.stop();
+  }
+});
+
+Deno.test("testConsumer() hands batches of at most the class's fetchMessages", async () => {
+  const sizes: number[] = [];
+  class SmallBatches extends Consumer {
+    static {
+      this.subscribesTo("small-batches");
+    }
+    static override fetchMessages = 2;
+    override processBatch(messages: Message[]) {
+      sizes.push(messages.length);
+    }
+  }
+  const transport = createMemoryTransport();
+  transport.broker.createTopic("small-batches", 1);
+  // Queued before the start, so the first poll could take all five.
+  for (const value of ["1", "2", "3", "4", "5"]) {
+    transport.broker.append({ topic: "small-batches", value: new TextEncoder().encode(value) });
+  }
+  const kit = await testConsumer(new SmallBatches(), { transport });
+  try {
+    kit.send("small-batches", "6");
+    await kit.drain();
+    assertEquals(sizes.reduce((a, b) => a + b, 0), 6);
+    assert(sizes.every((size) => size <= 2), `batch sizes ${sizes.join(", ")}`);
+  } finally {
+    await kit.stop();
+  }
+});
+
+Deno.test("testConsumer() starts from the end when the subscription says startFromBeginning: false", async () => {
+  const seen: string[] = [];
+  class LatestOnly extends Consumer {
+    static {
+      this.subscribesTo("latest-only", { startFromBeginning: false });
+    }
+    override process(message: Message) {
+      seen.push(message.text()!);
+    }
+  }
+  const transport = createMemoryTransport();
+  transport.broker.createTopic("latest-only", 1);
+  transport.broker.append({ topic: "latest-only", value: new TextEncoder().encode("old") });
+  const kit = await testConsumer(new LatestOnly(), { transport });
+  try {
+    kit.send("latest-only", "new");
+    await kit.drain();
+    assertEquals(seen, ["new"]);
+  } finally {
+    await kit.stop();
+  }
 });

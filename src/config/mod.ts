@@ -58,6 +58,7 @@ export {
   type LoadConfigOptions,
   loadConfigWithSources,
   type LoadedConfig,
+  withClassSettings,
 } from "./load.ts";
 export { type PausePolicy, pausePolicy, type SourceMap, validateConfig } from "./validate.ts";
 export {

@@ -59,6 +59,8 @@ export interface SettingBase {
   readonly notes?: string;
   /** Shown instead of the default when the default is computed at run time. */
   readonly defaultText?: string;
+  /** A consumer class may set it as a static field of the same name (`static maxWaitTime = 5`). */
+  readonly perClass?: boolean;
 }
 
 /** A free-form text setting. */
@@ -144,6 +146,7 @@ export const SETTINGS = {
       "derived from the class name, e.g. `BaconConsumer` becomes `bacon-consumer`.",
     rdkafka: "group.id",
     scope: "consumer",
+    perClass: true,
   },
   groupIdPrefix: {
     group: "Basic",
@@ -165,6 +168,7 @@ export const SETTINGS = {
     type: "integer",
     default: 1000,
     min: 1,
+    perClass: true,
     description: "The most messages handed to a batch consumer at once. Can be set per " +
       "consumer class.",
   },
@@ -174,6 +178,7 @@ export const SETTINGS = {
     default: 1,
     min: 1,
     origin: "new",
+    perClass: true,
     description: "How many partitions are processed at the same time. Messages of one " +
       "partition are always processed in order.",
   },
@@ -314,7 +319,9 @@ export const SETTINGS = {
     group: "Timeouts and intervals",
     type: "duration",
     default: 1,
-    min: 0,
+    // The runner waits in whole milliseconds, and a wait of 0 would spin.
+    min: 0.001,
+    perClass: true,
     description: "How long brokers may wait to fill a fetch, and how long a batch is " +
       "collected. Higher means larger batches and more latency. Can be set per consumer class.",
     rdkafka: "fetch.wait.max.ms",
