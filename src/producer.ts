@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { DeliveryScope } from "./delivery.ts";
 import { DeliveryError, ErrorCode, KafkaError } from "./errors.ts";
 import type { Instrumenter, ProducePayload } from "./events.ts";
 import type { DeliveryReport, Header, ProducerTransport } from "./kafka/transport.ts";
@@ -68,11 +68,6 @@ export function toHeaders(headers: HeadersInit | undefined): Header[] {
   }));
 }
 
-/** A scope whose asynchronous sends `waitForDelivery` awaits. */
-interface DeliveryScope {
-  pending: Promise<DeliveryReport>[];
-}
-
 /**
  * Sends messages and tracks their delivery.
  *
@@ -95,7 +90,6 @@ export class Producer {
   readonly #messageTimeoutMs: number;
   readonly #onAsyncError: (error: DeliveryError) => void;
   readonly #partitionCounts = new Map<string, number>();
-  readonly #scopes = new AsyncLocalStorage<DeliveryScope>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -142,9 +136,9 @@ export class Producer {
   }
 
   /**
-   * Queues a message without waiting. Inside {@link waitForDelivery} its
-   * delivery is awaited there; elsewhere a failure goes to `onAsyncError` and
-   * the `produce_delivery_error` event.
+   * Queues a message without waiting. Inside {@link waitForDelivery} (or a
+   * consumer's processing) its delivery is awaited there; elsewhere a failure
+   * goes to `onAsyncError` and the `produce_delivery_error` event.
    */
   produceAsync(value: Bytes | null, options: ProduceOptions): void {
     const started = performance.now();
@@ -153,9 +147,9 @@ export class Producer {
       ...this.#payload(value, options),
       durationMs: performance.now() - started,
     }));
-    const scope = this.#scopes.getStore();
+    const scope = DeliveryScope.current();
     if (scope !== undefined) {
-      scope.pending.push(promise);
+      scope.track(promise);
     } else {
       promise.catch((error) => this.#onAsyncError(error as DeliveryError));
     }
@@ -167,9 +161,9 @@ export class Producer {
    * after all have settled. Concurrent calls track their own messages.
    */
   async waitForDelivery<T>(work: () => Promise<T> | T): Promise<T> {
-    const scope: DeliveryScope = { pending: [] };
-    const result = await this.#scopes.run(scope, work);
-    await settleAll(scope.pending);
+    const scope = new DeliveryScope();
+    const result = await scope.run(work);
+    await scope.settle();
     return result;
   }
 
@@ -274,11 +268,4 @@ function validateOptions(options: ProduceOptions): void {
       `Cannot produce to "${options.topic}": 'partition' must be a whole number >= 0, got ${options.partition}`,
     );
   }
-}
-
-/** Waits for every promise; rejects with the first failure once all settled. */
-export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((result) => result.status === "rejected");
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }

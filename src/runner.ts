@@ -14,7 +14,8 @@
  */
 
 import { SETTINGS, snakeCase } from "./config/schema.ts";
-import { bindContext, type Consumer, withDeliveryScope } from "./consumer.ts";
+import { bindContext, type Consumer } from "./consumer.ts";
+import { DeliveryScope } from "./delivery.ts";
 import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
@@ -28,7 +29,13 @@ import type {
 import { forwardClientLog, logger } from "./logger.ts";
 import { Message } from "./message.ts";
 import { Pause } from "./pause.ts";
-import { Producer, type ProducerSettings } from "./producer.ts";
+import {
+  type Bytes,
+  type ProduceOptions,
+  Producer,
+  type ProducerSettings,
+  toBytes,
+} from "./producer.ts";
 
 /**
  * The runner's behaviour, in racecar's terms (times in seconds). Each optional
@@ -148,6 +155,8 @@ export class Runner {
   readonly #partitions = new Map<string, PartitionState>();
   #kafka: ConsumerTransport | undefined;
   #producer: Producer | undefined;
+  /** What the consumer produced outside processing (from `setup`): delivered at shutdown. */
+  readonly #unscoped = new DeliveryScope();
   #stopRequested = false;
   #stopped: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -278,10 +287,8 @@ export class Runner {
         onStatistics: (json) => this.#onStatistics(json),
       });
       this.#consumer[bindContext]({
-        producer: () => this.#sharedProducer(),
-        instrumenter: this.#events,
-        clientId: this.#settings.clientId,
-        groupId: this.#settings.groupId,
+        produce: (value, options) => this.#produce(value, options),
+        deliver: () => this.#deliver(DeliveryScope.current() ?? this.#unscoped),
       });
       await this.#consumer.setup?.();
       const topics = [
@@ -415,11 +422,7 @@ export class Runner {
       await this.#events.instrument(
         "process_message",
         payload,
-        () =>
-          withDeliveryScope(async () => {
-            await this.#consumer.process!(message);
-            await this.#consumer.deliver();
-          }),
+        () => this.#processInScope(() => this.#consumer.process!(message)),
       );
     } catch (error) {
       const info: ErrorInfo = {
@@ -458,11 +461,11 @@ export class Runner {
     });
     this.#events.emit("start_process_batch", payload);
     try {
-      await this.#events.instrument("process_batch", payload, () =>
-        withDeliveryScope(async () => {
-          await this.#consumer.processBatch!(messages);
-          await this.#consumer.deliver();
-        }));
+      await this.#events.instrument(
+        "process_batch",
+        payload,
+        () => this.#processInScope(() => this.#consumer.processBatch!(messages)),
+      );
     } catch (error) {
       await this.#failed(state, raw, error, {
         consumerClass: this.#className,
@@ -477,6 +480,42 @@ export class Runner {
       return;
     }
     this.#succeeded(state, last.offset);
+  }
+
+  /**
+   * Runs one processing call in its own delivery scope and waits for what it
+   * produced, so a failed delivery fails the work before its offset is stored.
+   */
+  async #processInScope(work: () => void | Promise<void>): Promise<void> {
+    const scope = new DeliveryScope();
+    await scope.run(work);
+    await this.#deliver(scope);
+  }
+
+  /** A consumer's `produce`: queues on the shared producer, tracked by the current scope. */
+  #produce(value: Bytes | null, options: ProduceOptions): void {
+    const producer = this.#sharedProducer();
+    (DeliveryScope.current() ?? this.#unscoped).track(producer.send(value, options));
+    this.#events.emit("produce_message", () => ({
+      ...this.#base(),
+      topic: options.topic,
+      key: options.key,
+      partition: options.partition,
+      partitionKey: options.partitionKey === undefined ? undefined : String(options.partitionKey),
+      messageSize: value === null ? 0 : toBytes(value).byteLength,
+      bufferSize: producer.bufferSize,
+    }));
+  }
+
+  /** Waits for the deliveries of `scope`; rejects with the first failure. */
+  async #deliver(scope: DeliveryScope): Promise<void> {
+    const count = scope.size;
+    if (count === 0) return;
+    await this.#events.instrument(
+      "deliver_messages",
+      () => ({ ...this.#base(), deliveredMessageCount: count }),
+      () => scope.settle(),
+    );
   }
 
   #succeeded(state: PartitionState, offset: number): void {
@@ -780,7 +819,7 @@ export class Runner {
 
   async #shutDownGracefully(): Promise<void> {
     log.info("Gracefully shutting down {consumerClass}", { consumerClass: this.#className });
-    await this.#consumer.deliver();
+    await this.#deliver(this.#unscoped);
     await this.#consumer.teardown?.();
     await this.#commit("shutdown");
   }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
-import { Consumer, type Message } from "../mod.ts";
+import { Consumer, DeliveryError, ErrorCode, type Message, Producer } from "../mod.ts";
 import { createMemoryTransport, fakeMessage, testConsumer } from "../testing.ts";
 
 class ShoutConsumer extends Consumer {
@@ -167,5 +167,34 @@ Deno.test("testConsumer() starts from the end when the subscription says startFr
     assertEquals(seen, ["new"]);
   } finally {
     await kit.stop();
+  }
+});
+
+Deno.test("testConsumer() fails a message whose producer's produceAsync() was not delivered", async () => {
+  const transport = createMemoryTransport();
+  transport.broker.createTopic("audit", 1);
+  const asyncErrors: unknown[] = [];
+  const audit = new Producer(transport.createProducer({ config: {} }), {
+    onAsyncError: (error) => asyncErrors.push(error),
+  });
+  class AuditingConsumer extends Consumer {
+    static {
+      this.subscribesTo("audited");
+    }
+    override process(message: Message) {
+      // An application producer inside processing joins the message's delivery scope.
+      audit.produceAsync(message.text(), { topic: "audit" });
+    }
+  }
+  const kit = await testConsumer(new AuditingConsumer(), { transport });
+  try {
+    transport.broker.failNextProduce("audit", ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    kit.send("audited", "login");
+    const error = await assertRejects(() => kit.drain());
+    assert(error.cause instanceof DeliveryError, String(error));
+    assertEquals(asyncErrors, []);
+  } finally {
+    await kit.stop();
+    await audit.close();
   }
 });
