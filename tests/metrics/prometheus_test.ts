@@ -1,7 +1,6 @@
 import { Instrumenter, type MessagePayload } from "../../src/events.ts";
 import {
   installPrometheus,
-  needsStatistics,
   partitionLags,
   type PrometheusHandle,
 } from "../../src/metrics/prometheus.ts";
@@ -276,9 +275,4 @@ Deno.test("partitionLags() skips unknown lags and librdkafka's internal partitio
     [{ topic: "a", partition: 0, consumerLag: 3 }, { topic: "b", partition: 2, consumerLag: 0 }],
   );
   assertEquals(partitionLags({}), []);
-});
-
-Deno.test("needsStatistics() is true only when Prometheus is enabled", () => {
-  assert(needsStatistics({ prometheusEnabled: true }));
-  assertFalse(needsStatistics({ prometheusEnabled: false }));
 });
