@@ -75,9 +75,11 @@ export {
   DeliveryError,
   ErrorCode,
   type ErrorInfo,
+  isUsageError,
   KafkaError,
   LibraryNotFoundError,
   RacecarError,
+  type RacecarErrorCode,
 } from "./src/errors.ts";
 export type {
   ConsumerTransport,
