@@ -194,6 +194,8 @@ export type ConsumerClass = (abstract new () => Consumer) & typeof Consumer;
  * `orders-consumer`, with an optional prefix.
  */
 export function defaultGroupId(className: string, prefix = ""): string {
+  // Racecar's rule, not kebabCase: an acronym stays one word (`HTTPConsumer` ->
+  // `httpconsumer`), so group ids, and their committed offsets, match racecar's.
   const dashed = className.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
   return `${prefix}${dashed}`;
 }

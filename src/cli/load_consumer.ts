@@ -8,6 +8,7 @@
 
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { snakeCase } from "../_case.ts";
 import { isDeno, modifiedAt } from "../_runtime.ts";
 import type { ConsumerClass } from "../consumer.ts";
 import { UsageError } from "./_exit.ts";
@@ -20,14 +21,6 @@ export interface LoadConsumerOptions {
   requires?: readonly string[];
   /** The consumers directory, relative to `cwd`. @default "consumers" */
   consumersDir?: string;
-}
-
-/** `OrdersConsumer` -> `orders_consumer`. */
-export function snakeCase(name: string): string {
-  return name
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
-    .replace(/([a-z\d])([A-Z])/g, "$1_$2")
-    .toLowerCase();
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { kebabCase, snakeCase } from "../_case.ts";
 import { tempDir } from "../_runtime.ts";
 import type { ErrorInfo } from "../errors.ts";
 
@@ -818,20 +819,7 @@ export type SettingDefinition = SettingSpec & {
   readonly flag: string;
 };
 
-/** `maxWaitTime` -> `max_wait_time`. */
-export function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** `maxWaitTime` -> `max-wait-time`. */
-export function kebabCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `max_wait_time` or `max-wait-time` -> `maxWaitTime`. */
-export function camelCase(key: string): string {
-  return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
+export { camelCase, kebabCase, snakeCase } from "../_case.ts";
 
 /** `maxWaitTime` -> `RACECAR_MAX_WAIT_TIME`. */
 export function envVarName(name: string): string {
