@@ -13,7 +13,7 @@ import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
 import type { Message } from "../../src/message.ts";
 import { installDatadog } from "../../src/metrics/datadog.ts";
 import { installPrometheus } from "../../src/metrics/prometheus.ts";
-import { assert } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { startFakeAgent } from "../metrics/_statsd.ts";
 
 const brokers = Deno.env.get("RACECAR_BROKERS") ?? "127.0.0.1:9092";
@@ -106,8 +106,8 @@ Deno.test({
           sample(text, "racecar_consumer_lag", labels(0)) !== undefined &&
           sample(text, "racecar_consumer_lag", labels(1)) !== undefined;
       }, () => `the scrape shows 20 processed messages and lag per partition:\n${text}`);
-      assert(processed === 20, `processed ${processed}`);
-      assert(
+      assert.ok(processed === 20, `processed ${processed}`);
+      assert.ok(
         sample(
           text,
           "racecar_assigned_partitions",
