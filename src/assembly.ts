@@ -9,24 +9,31 @@
  * import { Consumer, type Message } from "../mod.ts";
  * import { defaultConfig } from "./config/mod.ts";
  * import { createMemoryTransport } from "./kafka/memory.ts";
- * import { createRunner } from "./assembly.ts";
+ * import { classSettings, createRunner } from "./assembly.ts";
  *
+ * const greeted: string[] = [];
  * class GreetingsConsumer extends Consumer {
  *   static {
  *     this.subscribesTo("greetings");
  *   }
- *   static override maxWaitTime = 0.05;
+ *   static override maxWaitTime = 0.05; // the class's settings apply, as under `racecar`
  *   override process(message: Message) {
- *     console.log(`Hello, ${message.text()}!`);
+ *     greeted.push(`Hello, ${message.text()}!`);
  *   }
  * }
  *
+ * // loadConfig() reads config/racecar.yml and RACECAR_*; loadDefaultTransport() is Kafka.
  * const transport = createMemoryTransport();
  * transport.broker.createTopic("greetings", 1);
- * const runner = await createRunner(new GreetingsConsumer(), defaultConfig(), { transport });
- * const running = runner.run();
- * runner.stop();
- * await running;
+ * transport.broker.append({ topic: "greetings", value: new TextEncoder().encode("world") });
+ * const runner = await createRunner(
+ *   new GreetingsConsumer(),
+ *   { ...defaultConfig(), ...classSettings(GreetingsConsumer) },
+ *   { transport },
+ * );
+ * runner.events.on("process_message", () => runner.stop());
+ * await runner.run();
+ * console.assert(greeted[0] === "Hello, world!");
  * ```
  *
  * @module

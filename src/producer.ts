@@ -72,14 +72,21 @@ export function toHeaders(headers: HeadersInit | undefined): Header[] {
  * Sends messages and tracks their delivery.
  *
  * @example
- * ```ts ignore
- * const producer = new Producer(transport.createProducer({ config }), { clientId: "web" });
- * await producer.produceSync("hello", { topic: "greetings", key: "k1" });
+ * ```ts
+ * import { Producer } from "./producer.ts";
+ * import { createMemoryTransport } from "./kafka/memory.ts";
+ *
+ * const transport = createMemoryTransport(); // or loadDefaultTransport() for Kafka
+ * transport.broker.createTopic("greetings", 1);
+ * const producer = new Producer(transport.createProducer({ config: {} }), { clientId: "web" });
+ * const report = await producer.produceSync("hello", { topic: "greetings", key: "k1" });
  * await producer.waitForDelivery(() => {
  *   producer.produceAsync("one", { topic: "greetings" });
  *   producer.produceAsync("two", { topic: "greetings" });
  * });
  * await producer.close();
+ * console.assert(report.offset === 0);
+ * console.assert(transport.broker.messages("greetings").length === 3);
  * ```
  */
 export class Producer {

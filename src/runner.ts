@@ -131,11 +131,38 @@ function key(tp: TopicPartition): string {
 /**
  * Runs one consumer until {@link stop} is called or it fails for good.
  *
+ * Most applications build it with `createRunner(consumer, config)`, which
+ * derives these options from the configuration.
+ *
  * @example
- * ```ts ignore
- * const runner = new Runner({ consumer, transport, consumerConfig, producerConfig, settings });
- * onSignal("SIGTERM", () => runner.stop());
+ * ```ts
+ * import { Consumer, type Message, Runner } from "../mod.ts";
+ * import { createMemoryTransport } from "../testing.ts";
+ *
+ * const greeted: string[] = [];
+ * class GreetingsConsumer extends Consumer {
+ *   static {
+ *     this.subscribesTo("greetings");
+ *   }
+ *   override process(message: Message) {
+ *     greeted.push(`Hello, ${message.text()}!`);
+ *   }
+ * }
+ *
+ * const transport = createMemoryTransport();
+ * transport.broker.createTopic("greetings", 1);
+ * transport.broker.append({ topic: "greetings", value: new TextEncoder().encode("world") });
+ * const runner = new Runner({
+ *   consumer: new GreetingsConsumer(),
+ *   transport,
+ *   consumerConfig: { "group.id": "greeters", "auto.offset.reset": "earliest" },
+ *   producerConfig: {},
+ *   settings: { clientId: "example", groupId: "greeters", maxWaitTime: 0.05 },
+ * });
+ * // An application stops on SIGTERM; this example once the message is processed.
+ * runner.events.on("process_message", () => runner.stop());
  * await runner.run();
+ * console.assert(greeted[0] === "Hello, world!");
  * ```
  */
 export class Runner {
