@@ -433,8 +433,7 @@ export class Runner {
   /** Processes one message; returns false when the partition must stop for now. */
   async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
     const message = new Message(raw, state.pause.pausesCount);
-    const payload = () => ({
-      ...this.#base(),
+    const fields = () => ({
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
@@ -444,6 +443,7 @@ export class Runner {
       headers: message.headers,
       retriesCount: message.retriesCount,
     });
+    const payload = () => ({ ...this.#base(), ...fields() });
     this.#events.emit("start_process_message", payload);
     try {
       await this.#events.instrument(
@@ -452,19 +452,11 @@ export class Runner {
         () => this.#processInScope(() => this.#consumer.process!(message)),
       );
     } catch (error) {
-      const info: ErrorInfo = {
-        consumerClass: this.#className,
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        createTime: message.createTime,
-        key: message.key,
-        value: message.value,
-        headers: message.headers,
-        retriesCount: message.retriesCount,
-      };
       // Dead-lettered: the partition moves on; otherwise it waits for the retry.
-      return (await this.#failed(state, [raw], error, info)) === "skipped";
+      return (await this.#failed(state, [raw], error, {
+        consumerClass: this.#className,
+        ...fields(),
+      })) === "skipped";
     }
     state.pause.reset();
     state.deadLettersInARow = 0;
