@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_MAX_BYTES_PER_PARTITION } from "./config/rdkafka.ts";
 import type { TopicPartition } from "./kafka/transport.ts";
 import type { Message } from "./message.ts";
 import type { Bytes, ProduceOptions } from "./producer.ts";
@@ -16,7 +17,7 @@ export interface SubscribeOptions {
    * (`true`) or only new messages (`false`). @default true
    */
   startFromBeginning?: boolean;
-  /** Fetch at most this many bytes per partition per request. @default 1048576 */
+  /** Fetch at most this many bytes per partition per request. @default 1048576 (1 MiB) */
   maxBytesPerPartition?: number;
   /** Raw librdkafka consumer properties that override everything else. @default {} */
   additionalConfig?: Record<string, string>;
@@ -104,7 +105,7 @@ export abstract class Consumer {
       list.push({
         topic,
         startFromBeginning: options.startFromBeginning ?? true,
-        maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
         additionalConfig: { ...options.additionalConfig },
       });
     }

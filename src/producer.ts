@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SETTINGS } from "./config/schema.ts";
 import { DeliveryScope } from "./delivery.ts";
 import { DeliveryError, ErrorCode, KafkaError } from "./errors.ts";
 import type { Instrumenter, ProducePayload } from "./events.ts";
@@ -43,9 +44,9 @@ export interface ProducerSettings {
   clientId?: string;
   /** Events go here. */
   instrumenter?: Instrumenter;
-  /** librdkafka's `partitioner`, used for `partitionKey`. @default "consistent_random" */
+  /** librdkafka's `partitioner`, used for `partitionKey`. @default the `partitioner` setting's */
   partitioner?: PartitionerName;
-  /** How long to keep retrying a full local queue, in ms. @default 300_000 */
+  /** How long to keep retrying a full local queue, in ms. @default the `message_timeout` setting's */
   messageTimeoutMs?: number;
   /** Reports failures of fire-and-forget sends. */
   onAsyncError?: (error: DeliveryError) => void;
@@ -105,8 +106,8 @@ export class Producer {
     this.#transport = transport;
     this.#clientId = settings.clientId ?? "racecar";
     this.#instrumenter = settings.instrumenter;
-    this.#partitioner = settings.partitioner ?? "consistent_random";
-    this.#messageTimeoutMs = settings.messageTimeoutMs ?? 300_000;
+    this.#partitioner = settings.partitioner ?? SETTINGS.partitioner.default;
+    this.#messageTimeoutMs = settings.messageTimeoutMs ?? SETTINGS.messageTimeout.default * 1000;
     this.#onAsyncError = settings.onAsyncError ?? (() => {});
   }
 
