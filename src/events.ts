@@ -98,7 +98,7 @@ export interface EventMap {
   /** The group took partitions away before they could be revoked: nothing was committed. */
   partitions_lost: BasePayload & Timed & { partitions: TopicPartition[] };
   /** Offsets were committed. */
-  commit: BasePayload & Timed & { reason: "interval" | "revoke" | "shutdown" | "manual" };
+  commit: BasePayload & Timed & { reason: "revoke" | "shutdown" };
   /** A consumer's `produce` queued a message. */
   produce_message: ProducePayload;
   /** A consumer waited for the delivery of what it produced. */

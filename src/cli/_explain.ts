@@ -126,7 +126,7 @@ export interface ClientOrigins {
   /** Where each setting's value came from. */
   sources: SourceMap;
   /** Properties added by the consumer class's `subscribesTo(..., { additionalConfig })`. */
-  additionalConfig?: Record<string, string>;
+  additionalConfig?: Record<string, string | number | boolean> | undefined;
   /** The consumer class, for messages about `additionalConfig`. */
   className?: string;
 }

@@ -28,7 +28,7 @@ import {
 } from "../_runtime.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./_exit.ts";
-import { snakeCase } from "./load_consumer.ts";
+import { pascalCase, snakeCase } from "../_case.ts";
 
 /** What a generator did, relative to the project directory. */
 export interface GenerateResult {
@@ -238,8 +238,7 @@ function asRecord(value: unknown, key: string, file = "deno.json"): Record<strin
 
 /** `TapDance`, `tap_dance` or `TapDanceConsumer` -> `TapDanceConsumer`. */
 export function consumerClassName(name: string): string {
-  const base = name.replace(/[-_\s]+(\w)/g, (_, c: string) => c.toUpperCase());
-  const pascal = base.charAt(0).toUpperCase() + base.slice(1);
+  const pascal = pascalCase(name);
   if (!/^[A-Z][A-Za-z0-9]*$/.test(pascal)) {
     throw new UsageError(
       `Invalid consumer name "${name}": use letters and digits, e.g. TapDance`,

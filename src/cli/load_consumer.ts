@@ -18,6 +18,7 @@ import {
   selfCommand,
 } from "../_runtime.ts";
 import { closest, suggestion } from "../config/decode.ts";
+import { snakeCase } from "../_case.ts";
 import type { ConsumerClass } from "../consumer.ts";
 import { UsageError } from "./_exit.ts";
 
@@ -29,14 +30,6 @@ export interface LoadConsumerOptions {
   requires?: readonly string[];
   /** The consumers directory, relative to `cwd`. @default "consumers" */
   consumersDir?: string;
-}
-
-/** `OrdersConsumer` -> `orders_consumer`. */
-export function snakeCase(name: string): string {
-  return name
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
-    .replace(/([a-z\d])([A-Z])/g, "$1_$2")
-    .toLowerCase();
 }
 
 /**

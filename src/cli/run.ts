@@ -15,18 +15,17 @@ import {
   runtimeDescription,
   writeStderr,
 } from "../_runtime.ts";
+import { classSettings, createRunner, groupIdOf, mergedSubscription } from "../assembly.ts";
 import {
-  consumerConfig,
   findCodeConfig,
   type FlagValues,
   inspectConfig,
-  loadConfig,
   loadConfigWithSources,
-  producerConfig,
   type RacecarConfig,
   type SourceMap,
+  withClassSettings,
 } from "../config/mod.ts";
-import { type ConsumerClass, defaultGroupId } from "../consumer.ts";
+import type { ConsumerClass } from "../consumer.ts";
 import { show } from "../config/decode.ts";
 import { groupInstanceIdProblem } from "../config/validate.ts";
 import { ConfigError } from "../errors.ts";
@@ -34,7 +33,7 @@ import { Instrumenter } from "../events.ts";
 import { loadDefaultTransport } from "../kafka/default_transport.ts";
 import type { Transport } from "../kafka/transport.ts";
 import { installLivenessProbe, installReadinessProbe } from "../probes.ts";
-import { Runner, type RunnerSettings } from "../runner.ts";
+import type { Runner } from "../runner.ts";
 import { describeCrash, ExitCode, isUsageError, UsageError } from "./_exit.ts";
 import {
   clientCreationFailure,
@@ -81,7 +80,10 @@ export interface PreparedRun {
   /** The adapter it uses. */
   transport: Transport;
   /** Where each setting came from, and the subscription's own properties, for messages. */
-  origins: { sources: SourceMap; additionalConfig: Record<string, string> };
+  origins: {
+    sources: SourceMap;
+    additionalConfig: Record<string, string | number | boolean> | undefined;
+  };
 }
 
 async function importCodeConfig(
@@ -92,74 +94,16 @@ async function importCodeConfig(
   return { codeConfig: await importUserModule(path), codeConfigLabel: relative(dir, path) };
 }
 
-/** Turns the configuration into the runner's settings. */
-export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSettings {
-  return {
-    clientId: config.clientId,
-    groupId,
-    fetchMessages: config.fetchMessages,
-    maxWaitTime: config.maxWaitTime,
-    pauseTimeout: config.pauseTimeout,
-    maxPauseTimeout: config.maxPauseTimeout,
-    pauseWithExponentialBackoff: config.pauseWithExponentialBackoff,
-    maxRetries: config.maxRetries,
-    deadLetterTopic: config.deadLetterTopic,
-    ...(config.deadLetterSafetyLimit === 0
-      ? { deadLetterSafetyLimit: Number.MAX_SAFE_INTEGER }
-      : { deadLetterSafetyLimit: config.deadLetterSafetyLimit }),
-    concurrency: config.concurrency,
-    synchronousCommits: config.synchronousCommits,
-    revokeTimeout: config.revokeTimeout,
-    shutdownTimeout: config.shutdownTimeout,
-    logSummaryInterval: config.logSummaryInterval,
-    ...(config.onError === undefined ? {} : { onError: config.onError }),
-  };
-}
-
 /**
- * One librdkafka consumer serves every subscription of a class, so the
- * per-subscription options must agree; the fetch size takes the largest.
+ * Loads class and configuration and builds the runner (nothing connects yet).
+ * The files say where consumers live, so they are read (and
+ * `config/racecar.ts` is run) once, before the class is known; the class's
+ * own settings then go under them.
  */
-export function mergedSubscription(consumerClass: ConsumerClass) {
-  const subscriptions = consumerClass.subscriptions;
-  const first = subscriptions[0]!;
-  const differing = subscriptions.find((s) => s.startFromBeginning !== first.startFromBeginning);
-  if (differing !== undefined) {
-    throw new ConfigError(
-      `Cannot run ${consumerClass.name}: topics "${first.topic}" and "${differing.topic}" ask for ` +
-        `different 'startFromBeginning' values, but one consumer reads all of a class's topics; ` +
-        `use the same value, or split them into two consumer classes`,
-      { key: "startFromBeginning" },
-    );
-  }
-  const additionalConfig: Record<string, string> = {};
-  for (const subscription of subscriptions) {
-    for (const [key, value] of Object.entries(subscription.additionalConfig)) {
-      if (key in additionalConfig && additionalConfig[key] !== value) {
-        throw new ConfigError(
-          `Cannot run ${consumerClass.name}: topic "${subscription.topic}" sets additionalConfig ` +
-            `"${key}" to "${value}", another topic to "${additionalConfig[key]}"; one consumer ` +
-            `reads all of a class's topics, so they must agree`,
-          { key: "additionalConfig" },
-        );
-      }
-      additionalConfig[key] = value;
-    }
-  }
-  return {
-    topic: first.topic,
-    startFromBeginning: first.startFromBeginning,
-    maxBytesPerPartition: Math.max(...subscriptions.map((s) => s.maxBytesPerPartition)),
-    additionalConfig,
-  };
-}
-
-/** Loads class and configuration and builds the runner (nothing connects yet). */
 export async function prepareRun(options: RunCommandOptions): Promise<PreparedRun> {
   const dir = options.cwd ?? runtimeCwd();
   const code = await importCodeConfig(dir);
-  // A first pass finds the consumers directory; the class's own settings come next.
-  const early = await loadConfig({
+  const loaded = await loadConfigWithSources({
     flags: options.flags,
     cwd: dir,
     ...code,
@@ -169,44 +113,22 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   const consumerClass = await loadConsumerClass(options.consumer, {
     cwd: dir,
     requires: options.requires ?? [],
-    consumersDir: early.consumersDir,
+    consumersDir: loaded.config.consumersDir,
   });
-  const classSettings: Record<string, unknown> = {};
-  for (const name of ["groupId", "maxWaitTime", "fetchMessages", "concurrency"] as const) {
-    if (consumerClass[name] !== undefined) classSettings[name] = consumerClass[name];
-  }
-  const { config, sources } = await loadConfigWithSources({
-    flags: options.flags,
-    cwd: dir,
-    ...code,
-    classSettings,
-    className: consumerClass.name,
-    // The first pass said it already.
-    onWarning: () => {},
-  });
-  const groupId = config.groupId ?? defaultGroupId(consumerClass.name, config.groupIdPrefix ?? "");
+  const { config, sources } = withClassSettings(
+    loaded,
+    classSettings(consumerClass),
+    consumerClass.name,
+  );
   const effective: RacecarConfig = {
     ...config,
-    groupId,
+    groupId: groupIdOf(config, consumerClass),
     groupInstanceId: staticMemberId(config.groupInstanceId, consumerClass.parallelWorkers),
   };
-  if (consumerClass.subscriptions.length === 0) {
-    throw new ConfigError(
-      `Cannot run ${consumerClass.name}: it subscribes to no topic; call ` +
-        `this.subscribesTo("topic") in a static block of the class`,
-    );
-  }
   const consumer = new (consumerClass as unknown as new () => InstanceType<ConsumerClass>)();
-  const statistics = typeof consumer.statisticsCallback === "function" ||
-    effective.prometheusEnabled;
   const transport = options.transport ?? await loadDefaultTransport();
-  const subscription = mergedSubscription(consumerClass);
-  const runner = new Runner({
-    consumer,
+  const runner = await createRunner(consumer, effective, {
     transport,
-    consumerConfig: consumerConfig(effective, subscription, { statistics }),
-    producerConfig: producerConfig(effective),
-    settings: runnerSettings(effective, groupId),
     instrumenter: options.instrumenter ?? new Instrumenter(),
   });
   return {
@@ -214,7 +136,7 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
     config: effective,
     runner,
     transport,
-    origins: { sources, additionalConfig: subscription.additionalConfig },
+    origins: { sources, additionalConfig: mergedSubscription(consumerClass).additionalConfig },
   };
 }
 

@@ -184,6 +184,47 @@ export async function loadConfigWithSources(
 }
 
 /**
+ * Puts a consumer class's settings under a configuration loaded without them,
+ * then validates the result. A class setting takes effect where the loaded
+ * value still is the default, which is where the order above places class
+ * settings. This lets the CLI read the files and run `config/racecar.ts` once,
+ * before it knows the class (the files say where consumers live). Unlike a
+ * class setting passed to {@link loadConfig}, it is not visible to a
+ * `config/racecar.ts` function that reads the configuration.
+ *
+ * @throws {ConfigError} for an unknown or invalid class setting, or a failed
+ * validation rule.
+ *
+ * @example
+ * ```ts
+ * import { loadConfigWithSources, withClassSettings } from "./load.ts";
+ * const loaded = await loadConfigWithSources({
+ *   env: { RACECAR_FETCH_MESSAGES: "10" },
+ *   skipFiles: true,
+ *   validate: false,
+ * });
+ * const { config } = withClassSettings(loaded, { fetchMessages: 5, maxWaitTime: 2 }, "Orders");
+ * console.assert(config.fetchMessages === 10 && config.maxWaitTime === 2);
+ * ```
+ */
+export function withClassSettings(
+  loaded: LoadedConfig,
+  classSettings: Record<string, unknown>,
+  className: string,
+): LoadedConfig {
+  const builder = new Builder();
+  Object.assign(builder.config, loaded.config);
+  Object.assign(builder.sources, loaded.sources);
+  const below: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(classSettings)) {
+    if (!isSettingName(key) || builder.sources[key].kind === "default") below[key] = value;
+  }
+  applyClassSettings(builder, below, className);
+  validateConfig(builder.config, builder.sources);
+  return { config: builder.config, sources: builder.sources, environment: loaded.environment };
+}
+
+/**
  * The first of {@link CODE_CONFIG_FILES} that exists under `cwd`, as an absolute
  * path, for the CLI to `import()`; `undefined` when there is none.
  *

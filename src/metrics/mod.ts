@@ -29,7 +29,6 @@ export {
 } from "./datadog.ts";
 export {
   installPrometheus,
-  needsStatistics,
   type PartitionLag,
   partitionLags,
   PROMETHEUS_DEFAULTS,

@@ -68,7 +68,7 @@ Deno.test("`loadConfig()` names the variable, the value and what is allowed when
   await assertConfigError(
     () => loadConfig({ env: { RACECAR_MAX_WAIT_TIME: "abc" }, skipFiles: true }),
     `Invalid configuration 'max_wait_time' from RACECAR_MAX_WAIT_TIME: expected a number of ` +
-      `seconds of at least 0, got "abc"`,
+      `seconds of at least 0.001, got "abc"`,
     "maxWaitTime",
   );
 });
@@ -238,7 +238,7 @@ Deno.test("`loadConfig()` names the file and line when a YAML value has the wron
   await withYaml("common:\n  max_wait_time: [1]\n", async (cwd) => {
     await assertConfigError(
       () => loadConfig({ cwd, env: NO_ENV }),
-      /'max_wait_time' from config\/racecar.yml:2: expected a number of seconds of at least 0, got \[1\]/,
+      /'max_wait_time' from config\/racecar.yml:2: expected a number of seconds of at least 0.001, got \[1\]/,
     );
   });
 });
@@ -373,7 +373,7 @@ Deno.test("`loadConfig()` rejects unknown names and bad values in code config", 
         codeConfig: { maxWaitTime: true },
       }),
     "Invalid configuration 'maxWaitTime' from config/racecar.ts: expected a number of seconds of " +
-      "at least 0, got true",
+      "at least 0.001, got true",
     "maxWaitTime",
   );
   await assertConfigError(

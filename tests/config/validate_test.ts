@@ -1,8 +1,6 @@
-import assert from "node:assert/strict";
 import {
   defaultConfig,
   loadConfig,
-  pausePolicy,
   type RacecarConfig,
   validateConfig,
 } from "../../src/config/mod.ts";
@@ -104,29 +102,6 @@ Deno.test("`validateConfig()` names the key as written and its source", async ()
         maxPauseTimeout: { kind: "code", label: "config/racecar.ts", key: "maxPauseTimeout" },
       }),
     /^Invalid configuration 'maxPauseTimeout' from config\/racecar.ts: /,
-  );
-});
-
-Deno.test("`pausePolicy()` stops when pause_timeout is 0", () => {
-  assert.deepEqual(pausePolicy(config({ pauseTimeout: 0 })), { kind: "stop" });
-});
-
-Deno.test("`pausePolicy()` pauses until restart when pause_timeout is -1", () => {
-  assert.deepEqual(pausePolicy(config({ pauseTimeout: -1 })), { kind: "untilRestart" });
-});
-
-Deno.test("`pausePolicy()` backs off in milliseconds when pause_timeout is positive", () => {
-  assert.deepEqual(pausePolicy(defaultConfig()), {
-    kind: "backoff",
-    timeoutMs: 10000,
-    exponential: false,
-    maxTimeoutMs: undefined,
-  });
-  assert.deepEqual(
-    pausePolicy(
-      config({ pauseTimeout: 0.25, pauseWithExponentialBackoff: true, maxPauseTimeout: 60 }),
-    ),
-    { kind: "backoff", timeoutMs: 250, exponential: true, maxTimeoutMs: 60000 },
   );
 });
 
