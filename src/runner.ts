@@ -699,7 +699,9 @@ export class Runner {
         () => ({ ...base, partitions: event.partitions }),
         () => this.#consumer.onPartitionsAssigned?.(event.partitions),
       );
-      if (!this.#ready && event.partitions.length > 0) {
+      // An idle member (more members than partitions) is a healthy one: ready once it joined and
+      // got its first assignment, empty or not.
+      if (!this.#ready) {
         this.#ready = true;
         this.#events.emit("ready", () => ({ ...base, partitions: event.partitions }));
       }

@@ -708,8 +708,9 @@ export const SETTINGS = {
     group: "Liveness and readiness probes",
     type: "string",
     origin: "new",
-    description: "Create this file once partitions are assigned and delete it when they are " +
-      "revoked or at shutdown. Unset: no readiness probe.",
+    description: "Create this file once the consumer joined its group and got its first " +
+      "assignment, even an empty one (an idle member is ready), and delete it at shutdown. " +
+      "Unset: no readiness probe.",
   },
 
   // Datadog

@@ -542,7 +542,11 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
         this.#dropped.clear();
       }
       for (const p of partitions) this.#assigned.add(keyOf(p.topic, p.partition));
-      await this.#callHandler({ kind: "assign", partitions, protocol });
+      // Adding partitions, or leaving this member with none (idle), is an event; a cooperative
+      // round that adds nothing to a member holding partitions is not (as the FFI adapter).
+      if (partitions.length > 0 || this.#assigned.size === 0) {
+        await this.#callHandler({ kind: "assign", partitions, protocol });
+      }
     } else if (code === ERR.REVOKE_PARTITIONS) {
       // At close, a static member revoked its partitions already (see #close): not twice.
       const held = partitions.filter((p) => this.#assigned.has(keyOf(p.topic, p.partition)));
