@@ -108,7 +108,7 @@ interface PartitionState {
 const log = logger("runner");
 const MAX_POLL_TRIES = 10;
 /** The loop turns (and emits `start_main_loop`) at least this often, ms. */
-export const LOOP_TURN_MS = 1000;
+const LOOP_TURN_MS = 1000;
 /** Wait before trying again a seek back that failed at the end of a pause, ms. */
 const SEEK_RETRY_MS = 100;
 
