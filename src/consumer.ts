@@ -131,7 +131,11 @@ export abstract class Consumer {
   /** Clean-up, run once at shutdown after the last delivery. */
   teardown?(): void | Promise<void>;
 
-  /** Called after partitions were assigned to this instance. */
+  /**
+   * Called after partitions were assigned to this instance. An empty list
+   * means it joined the group but got nothing (more members than partitions):
+   * an idle member, still a healthy one.
+   */
   onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
 
   /**

@@ -5,7 +5,8 @@
  * and the file is deleted at shutdown; `racecarctl liveness_probe` passes only
  * while the file is younger than `liveness_probe_max_interval`. Readiness
  * (beyond racecar): the file appears once the consumer joined its group and got
- * its first assignment, and is deleted at shutdown.
+ * its first assignment, empty or not (an idle member is ready), and is deleted
+ * at shutdown.
  *
  * @module
  */

@@ -126,6 +126,10 @@ interface PartitionState {
 
 const log = logger("runner");
 const MAX_POLL_TRIES = 10;
+/** The loop turns (and emits `start_main_loop`) at least this often, ms. */
+const LOOP_TURN_MS = 1000;
+/** Wait before trying again a seek back that failed at the end of a pause, ms. */
+const SEEK_RETRY_MS = 100;
 
 function key(tp: TopicPartition): string {
   return `${tp.topic}\u0000${tp.partition}`;
@@ -370,10 +374,7 @@ export class Runner {
       let messages: RawMessage[];
       const started = performance.now();
       try {
-        messages = await this.#kafka!.consume(
-          this.#settings.fetchMessages,
-          Math.round(this.#settings.maxWaitTime * 1000),
-        );
+        messages = await this.#kafka!.consume(this.#settings.fetchMessages, this.#pollTimeoutMs());
         pollTries = 0;
       } catch (error) {
         pollTries += 1;
@@ -396,6 +397,24 @@ export class Runner {
         durationMs: performance.now() - started,
       }));
     }
+  }
+
+  /**
+   * How long the next poll may wait for a message: `max_wait_time`, but no
+   * longer than until the next pause ends (so a retry is not late by up to a
+   * poll) nor than {@link LOOP_TURN_MS} (so the loop, and the liveness touch on
+   * `start_main_loop`, turns on time however long `max_wait_time` is).
+   */
+  #pollTimeoutMs(): number {
+    const now = this.#clock();
+    let ms = Math.min(this.#settings.maxWaitTime * 1000, LOOP_TURN_MS);
+    for (const state of this.#partitions.values()) {
+      const until = state.pause.pausedUntil;
+      if (!state.pause.paused || until === undefined) continue;
+      // Expired but still paused: a failed seek back, retried shortly.
+      ms = Math.min(ms, until > now ? until - now : SEEK_RETRY_MS);
+    }
+    return Math.max(0, Math.ceil(ms));
   }
 
   /** Splits a batch by partition and processes each, `concurrency` at a time. */
@@ -757,7 +776,9 @@ export class Runner {
         () => ({ ...base, partitions: event.partitions }),
         () => this.#consumer.onPartitionsAssigned?.(event.partitions),
       );
-      if (!this.#ready && event.partitions.length > 0) {
+      // An idle member (more members than partitions) is a healthy one: ready once it joined and
+      // got its first assignment, empty or not.
+      if (!this.#ready) {
         this.#ready = true;
         this.#events.emit("ready", () => ({ ...base, partitions: event.partitions }));
       }

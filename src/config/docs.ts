@@ -41,8 +41,8 @@ environment of the process, which beats files checked in with the application, w
 own defaults. Ruby racecar loaded \`config/racecar.yml\` after the flags, so the file silently
 overrode them; that was a defect and is not reproduced.
 
-\`racecar liveness\` with \`liveness_probe_skip_config_files\` reads only defaults and the environment,
-so the probe stays fast.
+\`racecarctl liveness_probe\` with \`liveness_probe_skip_config_files\` reads only defaults and the
+environment, so the probe stays fast.
 
 ### \`config/racecar.yml\`
 
@@ -89,6 +89,13 @@ ${ALLOWED_ENV_VARS.map((name) => `- \`${name}\``).join("\n")}
 
 \`--\` followed by the key in kebab case, e.g. \`--max-wait-time 2.5\`. Booleans take no value and have
 a \`--no-\` form (\`--no-ssl-verify-hostname\`). Lists are comma-separated.
+
+### Consumer class only
+
+\`static parallelWorkers = N\` on a consumer class (Ruby racecar's \`parallel_workers\`) runs N worker
+processes of the class under one supervisor, each its own member of the group; default 1. It is set
+in the class only: it has no key, variable or flag. See docs/operations.md, "Parallel workers", for
+signals, restarts and how the probes are combined.
 
 ## Differences from Ruby racecar
 

@@ -734,22 +734,24 @@ export const SETTINGS = {
     type: "duration",
     default: 5,
     min: 0,
-    description: "`racecar liveness` fails when the file is older than this. Must exceed " +
-      "`max_wait_time` plus the time a batch takes.",
+    description: "`racecarctl liveness_probe` fails when the file is older than this. Must " +
+      "exceed 1 s (the loop turns at least every second, whatever `max_wait_time`) plus the " +
+      "time a batch takes.",
   },
   livenessProbeSkipConfigFiles: {
     group: "Liveness and readiness probes",
     type: "boolean",
     default: false,
-    description: "`racecar liveness` reads only defaults and the environment, not " +
+    description: "`racecarctl liveness_probe` reads only defaults and the environment, not " +
       "`config/racecar.yml` or `config/racecar.ts`.",
   },
   readinessProbeFilePath: {
     group: "Liveness and readiness probes",
     type: "string",
     origin: "new",
-    description: "Create this file once partitions are assigned and delete it when they are " +
-      "revoked or at shutdown. Unset: no readiness probe.",
+    description: "Create this file once the consumer joined its group and got its first " +
+      "assignment, even an empty one (an idle member is ready), and delete it at shutdown. " +
+      "Unset: no readiness probe.",
   },
 
   // Datadog

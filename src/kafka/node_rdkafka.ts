@@ -366,9 +366,12 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
   /** wakeup() was called and no consume() has answered it yet. */
   #wakeRequested = false;
   #lost = false;
+  /** `group.instance.id` is set: closing must not leave the group. */
+  readonly #staticMember: boolean;
 
   constructor(options: ConsumerOptions) {
     this.#options = options;
+    this.#staticMember = (options.config["group.instance.id"] ?? "") !== "";
     this.rebalanceProtocol = protocolFromConfig(options.config);
     const { global, topic } = splitConfig(options.config);
     const config: NativeConfig = {
@@ -543,9 +546,17 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
         this.#dropped.clear();
       }
       for (const p of partitions) this.#assigned.add(keyOf(p.topic, p.partition));
-      await this.#callHandler({ kind: "assign", partitions, protocol });
+      // Adding partitions, or leaving this member with none (idle), is an event; a cooperative
+      // round that adds nothing to a member holding partitions is not (as the FFI adapter).
+      if (partitions.length > 0 || this.#assigned.size === 0) {
+        await this.#callHandler({ kind: "assign", partitions, protocol });
+      }
     } else if (code === ERR.REVOKE_PARTITIONS) {
-      await this.#callHandler({ kind: "revoke", partitions, protocol });
+      // At close, a static member revoked its partitions already (see #close): not twice.
+      const held = partitions.filter((p) => this.#assigned.has(keyOf(p.topic, p.partition)));
+      if (this.#closing === undefined || held.length > 0) {
+        await this.#callHandler({ kind: "revoke", partitions, protocol });
+      }
       try {
         if (cooperative) this.#client.incrementalUnassign(partitions);
         else this.#client.unassign();
@@ -723,7 +734,18 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
     if (!this.#connected) return;
     // Give the partitions back through the rebalance handler before leaving,
     // which needs the consumer to keep polling.
-    if (this.#subscription !== undefined) {
+    if (this.#subscription !== undefined && this.#staticMember) {
+      // librdkafka's unsubscribe sends a LeaveGroup even for a static member (its close does
+      // not), so a static member revokes through the handler itself and keeps its membership.
+      try {
+        await this.#rebalancing;
+        const held = this.assignment();
+        for (const p of held) this.#revoking.add(keyOf(p.topic, p.partition));
+        if (held.length > 0) await this.#rebalance(ERR.REVOKE_PARTITIONS, held);
+      } catch (error) {
+        this.#options.onError?.(toKafkaError(error, "Cannot give the partitions back cleanly"));
+      }
+    } else if (this.#subscription !== undefined) {
       try {
         this.#client.unsubscribe();
         const deadline = Date.now() + CLOSE_DRAIN_MS;

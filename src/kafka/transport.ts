@@ -78,7 +78,12 @@ export type RebalanceProtocol = "eager" | "cooperative";
  * For `assign`, the adapter calls it *after* it took the partitions.
  */
 export interface RebalanceEvent {
-  /** `assign`: partitions were added; `revoke`: partitions are being taken away. */
+  /**
+   * `assign`: partitions were added, or the member was left with none (then
+   * `partitions` is empty: an idle member hears that it joined; a cooperative
+   * round that adds nothing to a member holding partitions is no event);
+   * `revoke`: partitions are being taken away.
+   */
   kind: "assign" | "revoke";
   /** The partitions that change hands (for eager protocols: the whole set). */
   partitions: TopicPartition[];

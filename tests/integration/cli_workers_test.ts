@@ -1,7 +1,7 @@
 /**
  * Subprocess tests of parallel workers (`static parallelWorkers`): partitions
  * are split between workers, a killed worker is restarted, TERM stops all,
- * and a crash loop gives up.
+ * a crash loop gives up, and idle workers count as ready.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import {
   BROKERS,
   cleanEnv,
   createTopics,
+  ctl,
   FIXTURES,
   type Proc,
   racecar,
@@ -150,6 +151,47 @@ Deno.test({
       assert.deepEqual((await proc.status(60_000)).code, 0, proc.stderr);
     } finally {
       await proc.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "`racecarctl readiness_probe` passes for parallelWorkers when there are more workers than partitions",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "racecar-idle-workers-" });
+    const topic = unique("idle-workers");
+    await createTopics([{ name: topic, partitions: 3 }]);
+    const probeEnv = { RACECAR_READINESS_PROBE_FILE_PATH: `${dir}/ready` };
+    const proc = racecar(["IdleWorkersConsumer", "--require", FIXTURES], {
+      cwd: dir,
+      env: cleanEnv({
+        ...probeEnv,
+        RACECAR_BROKERS: BROKERS,
+        RACECAR_GROUP_ID: unique("idle-workers-group"),
+        FIXTURE_TOPIC: topic,
+      }),
+    });
+    try {
+      await proc.waitFor("Running with 5 parallel workers");
+      // Every worker joined: three hold a partition each, two hold nothing and were told so.
+      await waitUntil("5 workers, 3 of them with a partition", () => {
+        const live = [...assignments(proc).values()];
+        return live.length === 5 && live.filter((p) => p.length === 1).length === 3;
+      }, 90_000);
+      await waitUntil(
+        "readiness to pass",
+        async () =>
+          (await ctl(["readiness_probe"], { cwd: dir, env: cleanEnv(probeEnv) })).code === 0,
+        60_000,
+      );
+      proc.kill("SIGTERM");
+      assert.deepEqual((await proc.status(60_000)).code, 0, proc.stderr);
+    } finally {
+      await proc.dispose();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 });

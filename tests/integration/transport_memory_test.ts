@@ -28,6 +28,8 @@ const APPLICABLE = new Set([
   "seek() re-delivers from an earlier offset",
   "onRebalance() revoke runs before unassign and can commit (eager range)",
   "onRebalance() with cooperative-sticky revokes only the partitions that move",
+  "onRebalance() tells an idle member it joined with an empty assign (eager range)",
+  "onRebalance() tells an idle member it joined with an empty assign (cooperative-sticky)",
   "consume() labels each message with its topic after topics are deleted and re-created",
   "createTopics() is idempotent and deleteTopics() ignores unknown topics",
   "createPartitions() grows a topic and refuses a count that is not larger",

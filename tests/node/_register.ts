@@ -10,7 +10,6 @@ import { test } from "node:test";
 import { getEnv } from "../../src/_runtime.ts";
 import type { Transport } from "../../src/kafka/transport.ts";
 import type { RacecarCommand, Scenario, SuiteContext } from "../suite/_suite.ts";
-import { STATIC_MEMBER_SIGTERM_SCENARIO } from "../suite/static_membership_scenarios.ts";
 
 /** Bootstrap servers of the broker the suite runs against. */
 export const brokers: string = getEnv("RACECAR_BROKERS") ?? "127.0.0.1:9092";
@@ -19,11 +18,7 @@ export const brokers: string = getEnv("RACECAR_BROKERS") ?? "127.0.0.1:9092";
  * Shared scenarios the node-rdkafka adapter cannot pass, with the reason. They
  * still run, reported as TODO; `limitations.node.ts` pins the actual behaviour.
  */
-export const KNOWN_LIMITATIONS: Readonly<Record<string, string>> = {
-  [STATIC_MEMBER_SIGTERM_SCENARIO]: "the adapter's close() unsubscribes before disconnecting, " +
-    "and librdkafka's unsubscribe makes a static member leave the group (only its close " +
-    "does not); see docs/node.md, Limitations",
-};
+export const KNOWN_LIMITATIONS: Readonly<Record<string, string>> = {};
 
 /** Registers each scenario as one `node:test` test. */
 export function registerScenarios(

@@ -4,7 +4,8 @@
  * exactly at the group's committed offsets (so duplicates are limited to work
  * done after the last commit), and across all runs every message is processed.
  * The restart scenarios with and without static membership
- * (`static_membership_scenarios.ts`) run here too.
+ * (`static_membership_scenarios.ts`) and the retry timing
+ * (`timer_scenarios.ts`) run here too.
  *
  * Runtime-neutral: `node:child_process` works in Deno and Node alike.
  *
@@ -15,6 +16,7 @@ import assert from "node:assert/strict";
 import { committedOffsets, newTopic, produceMessages, waitFor } from "./_kafka.ts";
 import type { RacecarCommand, RacecarProcess, Scenario, SuiteContext } from "./_suite.ts";
 import { staticMembershipScenarios } from "./static_membership_scenarios.ts";
+import { timerScenarios } from "./timer_scenarios.ts";
 
 const PARTITIONS = 3;
 const MESSAGES = 3_000;
@@ -126,4 +128,5 @@ export const processScenarios: Scenario[] = [
     },
   },
   ...staticMembershipScenarios,
+  ...timerScenarios,
 ];

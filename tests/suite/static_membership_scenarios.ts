@@ -102,6 +102,8 @@ export interface RestartReport {
   restartedEvents: Member["events"];
   /** Messages the restarted member processed. */
   restartedProcessed: number;
+  /** The stopped member's `assigned`/`revoked` events from the signal on (its revoke at close). */
+  stoppedEvents: Member["events"];
   /** Exit code of the stopped member (`null` after SIGKILL). */
   stoppedCode: number | null;
   /**
@@ -158,6 +160,7 @@ export async function killAndRestart(
 
   const killedPartitions = [...victim.current].sort((a, b) => a - b);
   const otherEventsBefore = other.events.length;
+  const victimEventsBefore = victim.events.length;
   victim.process.kill(options.stopWith ?? "SIGKILL");
   const stoppedCode = await victim.process.exited;
   await produceMessages(ctx, topic, BATCH, PARTITIONS, BATCH);
@@ -194,6 +197,7 @@ export async function killAndRestart(
     otherEventsAfterKill,
     restartedEvents,
     restartedProcessed: restarted.messages.length,
+    stoppedEvents: victim.events.slice(victimEventsBefore),
     stoppedCode,
     resumeMs: resumedAt - restartedAt,
     missing: processedAll(members, 3 * BATCH),
@@ -237,6 +241,11 @@ export const staticMembershipScenarios: Scenario[] = [
         stopWith: "SIGTERM",
       });
       assert.equal(report.stoppedCode, 0, "the member stopped cleanly");
+      assert.deepEqual(
+        report.stoppedEvents,
+        [{ kind: "revoked", partitions: report.killedPartitions }],
+        "the stopped member's revoke hook ran once, at close",
+      );
       assert.deepEqual(report.otherEventsAfterKill, [], "the other member saw no rebalance");
       assert.deepEqual(
         report.restartedEvents,

@@ -485,7 +485,7 @@ export class FfiConsumer implements ConsumerTransport {
           // a copy (librdkafka frees `list` when this callback returns).
           this.#enqueue(async () => {
             withPartitionList(lib, partitions, (copy) => this.#assign(protocol, copy, partitions));
-            if (!this.#nativeClosing && partitions.length > 0) {
+            if (!this.#nativeClosing && this.#announces(partitions)) {
               await this.#callHandler({ kind: "assign", partitions, protocol });
             }
           });
@@ -494,8 +494,7 @@ export class FfiConsumer implements ConsumerTransport {
         // Taking partitions at once is what librdkafka waits for; the handler
         // hears about it afterwards, as the port promises.
         this.#assign(protocol, list, partitions);
-        // Cooperative rounds often assign nothing; a change of nothing is no event.
-        if (!this.#nativeClosing && partitions.length > 0) {
+        if (!this.#nativeClosing && this.#announces(partitions)) {
           this.#enqueue(() => this.#callHandler({ kind: "assign", partitions, protocol }));
         }
         return;
@@ -515,6 +514,15 @@ export class FfiConsumer implements ConsumerTransport {
     } catch (error) {
       this.#client.reportError(asKafkaError(lib, error));
     }
+  }
+
+  /**
+   * Whether an assignment is an event: it adds partitions, or it leaves this
+   * member with none (an idle member hears that it joined). Cooperative rounds
+   * that add nothing to a member holding partitions are no event.
+   */
+  #announces(partitions: readonly TopicPartition[]): boolean {
+    return partitions.length > 0 || this.#assigned.size === 0;
   }
 
   /** Takes partitions: the whole set for eager, `list` in addition for cooperative. */

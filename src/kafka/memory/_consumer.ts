@@ -71,6 +71,8 @@ export class MemoryConsumer implements ConsumerTransport {
   #paused = new Set<string>();
   #missingReported = new Set<string>();
   #lost = false;
+  /** The generation whose empty assignment was announced (cooperative). */
+  #idleGeneration = -1;
   #rotation = 0;
   #lastAutoCommit: number;
   #consuming: Promise<RawMessage[]> | null = null;
@@ -378,7 +380,8 @@ export class MemoryConsumer implements ConsumerTransport {
         if (member.assignedGeneration < generation && everyoneJoined) {
           member.assignedGeneration = generation;
           const taken = this.#cluster.take(member, target);
-          if (taken.length > 0) await this.#assign(taken);
+          // An idle member (nothing to take, nothing held) hears it joined, as on librdkafka.
+          if (taken.length > 0 || this.#owned.size === 0) await this.#assign(taken);
           continue;
         }
         return;
@@ -394,6 +397,12 @@ export class MemoryConsumer implements ConsumerTransport {
       const taken = this.#cluster.take(member, missing);
       if (taken.length > 0) {
         await this.#assign(taken);
+        continue;
+      }
+      if (this.#owned.size === 0 && this.#idleGeneration !== generation) {
+        // An idle member hears once per generation that it joined, as on librdkafka.
+        this.#idleGeneration = generation;
+        await this.#assign([]);
         continue;
       }
       return;
