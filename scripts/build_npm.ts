@@ -4,8 +4,9 @@
  * 1. Stages the modules reachable from the entry points (`mod.ts`, `cli.ts`,
  *    `testing.ts` and the Node test runners `tests/node/*.node.ts`) into a temp
  *    dir, with `src/kafka/default_transport.node.ts` standing in for
- *    `src/kafka/default_transport.ts`, so the Deno FFI adapter is never part of
- *    the package (the build fails if anything still reaches `src/kafka/ffi/`).
+ *    `src/kafka/default_transport.ts`, so the Deno layer of the FFI adapter is
+ *    never part of the package (the build fails if anything reaches
+ *    `src/kafka/ffi/deno/` or `src/kafka/ffi/mod.ts`); its koffi layer is.
  * 2. Compiles them with `tsc` from the `typescript` package
  *    (`rewriteRelativeImportExtensions`, NodeNext, ES2022, declarations, the
  *    strict flags of deno.json).
@@ -28,13 +29,18 @@ import ts from "typescript";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY_POINTS = ["mod.ts", "cli.ts", "racecarctl.ts", "testing.ts", "metrics.ts"];
 /** Always part of the package, whether or not the entry points reach them yet. */
-const ADAPTER_MODULES = ["src/kafka/default_transport.ts", "src/kafka/node_rdkafka.ts"];
+const ADAPTER_MODULES = [
+  "src/kafka/default_transport.ts",
+  "src/kafka/node_rdkafka.ts",
+  "src/kafka/ffi/koffi/mod.ts",
+];
 const NODE_TESTS_DIR = "tests/node";
 /** The Deno default transport and its Node replacement. */
 const SWAPS: Record<string, string> = {
   "src/kafka/default_transport.ts": "src/kafka/default_transport.node.ts",
 };
-const FORBIDDEN_PREFIX = "src/kafka/ffi/";
+/** The Deno-only parts of the FFI adapter: its `Deno.dlopen` layer and entry (koffi shares the rest). */
+const FORBIDDEN_PREFIXES = ["src/kafka/ffi/deno/", "src/kafka/ffi/mod.ts"];
 /** deno.json imports that are only needed to build, never at run time. */
 const BUILD_ONLY = new Set(["typescript", "node-gyp", "@types/node"]);
 /**
@@ -100,7 +106,7 @@ async function stageModules(entries: string[], stage: string): Promise<Set<strin
     const rel = queue.shift()!;
     if (seen.has(rel)) continue;
     seen.add(rel);
-    if (rel.startsWith(FORBIDDEN_PREFIX)) {
+    if (FORBIDDEN_PREFIXES.some((prefix) => rel.startsWith(prefix))) {
       throw new Error(
         `Cannot build the npm package: "${rel}" is part of the Deno FFI adapter and must not ` +
           `be reachable from the Node build (import it only from src/kafka/default_transport.ts)`,

@@ -3,7 +3,8 @@
  *
  * `scripts/build_npm.ts` copies this file over `default_transport.ts`, so the
  * npm package never contains or imports the Deno FFI adapter.
- * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default) or `memory` (the
+ * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default), `koffi` (the FFI
+ * adapter's librdkafka binding through the `koffi` package) or `memory` (the
  * in-process broker); `deno-ffi` needs Deno.
  *
  * @module
@@ -43,6 +44,10 @@ export async function loadDefaultTransport(): Promise<Transport> {
         );
       }
       return adapter.createNodeRdkafkaTransport();
+    }
+    case "koffi": {
+      const { createKoffiTransport } = await import("./ffi/koffi/mod.ts");
+      return createKoffiTransport();
     }
     case "memory": {
       const { createMemoryTransport } = await import("./memory.ts");

@@ -2,8 +2,8 @@
  * Picks the Kafka adapter when the application did not inject one (Deno build).
  *
  * `RACECAR_TRANSPORT` chooses: `deno-ffi` (the default: librdkafka through
- * `Deno.dlopen`), `memory` (the in-process broker) or `node-rdkafka`, which
- * Deno cannot load. The npm build replaces this file with
+ * `Deno.dlopen`), `memory` (the in-process broker), or `node-rdkafka` and
+ * `koffi`, which are for Node.js. The npm build replaces this file with
  * `default_transport.node.ts`, so the Node package never contains the FFI
  * adapter and this file never loads the addon.
  *
@@ -44,6 +44,12 @@ export async function loadDefaultTransport(): Promise<Transport> {
         `Cannot load transport "node-rdkafka" under Deno: node-rdkafka is a NAN addon, ` +
           `which Deno cannot load; use "deno-ffi" (the default) under Deno, or run the npm ` +
           `package under Node.js`,
+        { key: "RACECAR_TRANSPORT" },
+      );
+    case "koffi":
+      throw new ConfigError(
+        `Cannot load transport "koffi" under Deno: it is the same librdkafka binding as ` +
+          `"deno-ffi" through Node's koffi package; use "deno-ffi" (the default) under Deno`,
         { key: "RACECAR_TRANSPORT" },
       );
     default:
