@@ -278,6 +278,8 @@ async function main() {
     );
   }
   const racecar = await importPackage();
+  // "adapter" and "runner" measure node-rdkafka, whatever the default is.
+  process.env.RACECAR_TRANSPORT = "node-rdkafka";
   const transport = await racecar.loadDefaultTransport();
   const koffi = selected.some((name) => name.startsWith("koffi")) ? await importKoffi() : undefined;
 

@@ -3,8 +3,9 @@
  *
  * `scripts/build_npm.ts` copies this file over `default_transport.ts`, so the
  * npm package never contains or imports the Deno FFI adapter.
- * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default), `koffi` (the FFI
- * adapter's librdkafka binding through the `koffi` package) or `memory` (the
+ * `RACECAR_TRANSPORT` chooses: `koffi` (the default: the FFI adapter's
+ * librdkafka binding through the `koffi` package, which passes the Node suite
+ * and is the faster; bench/README.md), `node-rdkafka` or `memory` (the
  * in-process broker); `deno-ffi` needs Deno.
  *
  * @module
@@ -25,11 +26,11 @@ export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
  * ```ts ignore
  * import { loadDefaultTransport } from "./default_transport.ts";
  * const transport = await loadDefaultTransport();
- * console.log(transport.name); // "node-rdkafka"
+ * console.log(transport.name); // "koffi"
  * ```
  */
 export async function loadDefaultTransport(): Promise<Transport> {
-  const name = getEnv("RACECAR_TRANSPORT") || "node-rdkafka";
+  const name = getEnv("RACECAR_TRANSPORT") || "koffi";
   switch (name) {
     case "node-rdkafka": {
       let adapter: typeof import("./node_rdkafka.ts");
@@ -56,7 +57,7 @@ export async function loadDefaultTransport(): Promise<Transport> {
     case "deno-ffi":
       throw new ConfigError(
         `Cannot load transport "deno-ffi" under Node.js: it uses Deno.dlopen; ` +
-          `use "node-rdkafka" (the default) under Node.js, or run Racecar with Deno`,
+          `use "koffi" (the default) or "node-rdkafka" under Node.js, or run Racecar with Deno`,
         { key: "RACECAR_TRANSPORT" },
       );
     default:

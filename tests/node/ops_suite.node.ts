@@ -14,6 +14,10 @@ import { registerScenarios } from "./_register.ts";
 // Compiled alongside this file; the scenarios start it by path.
 import "../fixtures/ledger_consumer.ts";
 
-registerScenarios(createNodeRdkafkaTransport(), opsScenarios(ctlCommand()), racecarCommand());
+registerScenarios(
+  createNodeRdkafkaTransport(),
+  opsScenarios(ctlCommand("node-rdkafka")),
+  racecarCommand("node-rdkafka"),
+);
 
 registerScenarios(createNodeRdkafkaTransport(), adminScenarios);

@@ -21,8 +21,8 @@ echo "== build"
 echo "== pack"
 TARBALL=$(cd "$ROOT/npm/dist" && npm pack --silent --pack-destination "$WORK" | tail -n 1)
 tar -tzf "$WORK/$TARBALL" > "$WORK/contents.txt"
-if grep -q "kafka/ffi/" "$WORK/contents.txt"; then
-  echo "FAIL: the package contains the Deno FFI adapter" >&2
+if grep -q "kafka/ffi/deno/" "$WORK/contents.txt"; then
+  echo "FAIL: the package contains the Deno layer of the FFI adapter" >&2
   exit 1
 fi
 if grep -q "package/tests/" "$WORK/contents.txt"; then
@@ -54,9 +54,9 @@ echo "== produce and consume through the installed adapter"
 cat > roundtrip.mjs <<'JS'
 // The adapter is not part of the public exports; reach it by path.
 import { loadDefaultTransport } from "./node_modules/racecar/src/kafka/default_transport.js";
-const [brokers, topic] = process.argv.slice(2);
+const [brokers, topic, expected = "koffi"] = process.argv.slice(2);
 const transport = await loadDefaultTransport();
-if (transport.name !== "node-rdkafka") throw new Error(`default transport is ${transport.name}`);
+if (transport.name !== expected) throw new Error(`transport is ${transport.name}, not ${expected}`);
 const producer = transport.createProducer({ config: { "bootstrap.servers": brokers } });
 const report = await producer.produce({ topic, value: new TextEncoder().encode("hello from npm") });
 await producer.close(5000);
@@ -73,6 +73,8 @@ console.log(`librdkafka ${transport.librdkafkaVersion}: produced at offset ${rep
   `consumed "${new TextDecoder().decode(got.value)}"`);
 JS
 node roundtrip.mjs "$BROKERS" "$TOPIC"
+echo "== the same through the node-rdkafka adapter (RACECAR_TRANSPORT=node-rdkafka)"
+RACECAR_TRANSPORT=node-rdkafka node roundtrip.mjs "$BROKERS" "$TOPIC-node-rdkafka" node-rdkafka
 
 echo "== npx racecar"
 if [ -x node_modules/.bin/racecar ]; then

@@ -13,4 +13,8 @@ import { registerScenarios } from "./_register.ts";
 import "../fixtures/ledger_consumer.ts";
 import "../fixtures/member_consumer.ts";
 
-registerScenarios(createNodeRdkafkaTransport(), processScenarios, racecarCommand());
+registerScenarios(
+  createNodeRdkafkaTransport(),
+  processScenarios,
+  racecarCommand("node-rdkafka"),
+);
