@@ -88,6 +88,8 @@ const INSTALL_HINT = [
   "Get librdkafka 2.0 or newer in one of these ways:",
   "  - deno install --allow-scripts=npm:node-rdkafka (node-rdkafka builds librdkafka; " +
   "set npm_config_nodedir to a Node.js source or headers directory if node-gyp cannot find them)",
+  "  - npm rebuild node-rdkafka (Node.js: the racecar package depends on node-rdkafka, whose " +
+  "install builds librdkafka; it did not run if scripts were disabled)",
   "  - apt-get install librdkafka1 (Debian, Ubuntu) or brew install librdkafka (macOS)",
   "  - set RACECAR_LIBRDKAFKA_PATH to the full path of librdkafka.so.1 or librdkafka.dylib",
 ].join("\n");
