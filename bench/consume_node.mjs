@@ -4,6 +4,9 @@
 // script, so the figures are ratios measured on the same machine at the same
 // time. The Node counterpart of bench/consume.ts; results in bench/README.md.
 //
+// "adapter" and "runner" use the node-rdkafka adapter, "koffi" and "koffi-runner"
+// the koffi adapter (RACECAR_TRANSPORT=koffi: the FFI adapter's binding on Node).
+//
 // Plain ESM on purpose: it runs the *built* package (npm/dist), as a Node user
 // would, and stays out of the package itself.
 //
@@ -11,7 +14,7 @@
 //    or: node bench/consume_node.mjs [messages] [partitions] [--only=NAMES]
 // (after `deno run -A scripts/build_npm.ts`). Defaults: 1,000,000 messages of
 // 100 bytes over 6 partitions. NAMES is a comma-separated subset of
-// kcat,node-rdkafka,adapter,runner (for profiling one contender with
+// kcat,node-rdkafka,adapter,runner,koffi,koffi-runner (for profiling one contender with
 // `node --cpu-prof`). Broker: RACECAR_BROKERS, else 127.0.0.1:9092; start one
 // with `deno task kafka:up`. Needs `kcat` (Debian: `apt-get install kcat`).
 //
@@ -31,7 +34,7 @@ import Kafka from "node-rdkafka";
 const MESSAGE_BYTES = 100;
 const BATCH = 1000;
 const BATCH_TIMEOUT_MS = 1000;
-const CONTENDERS = ["kcat", "node-rdkafka", "adapter", "runner"];
+const CONTENDERS = ["kcat", "node-rdkafka", "adapter", "runner", "koffi", "koffi-runner"];
 
 class UsageError extends Error {}
 
@@ -80,6 +83,12 @@ async function importPackage() {
     );
   }
   return await import(url.href);
+}
+
+/** The koffi transport of the built package. */
+async function importKoffi() {
+  const url = new URL("../npm/dist/src/kafka/ffi/koffi/mod.js", import.meta.url);
+  return (await import(url.href)).createKoffiTransport();
 }
 
 /** Fails fast, with a hint, when nothing listens on the first bootstrap server. */
@@ -269,7 +278,10 @@ async function main() {
     );
   }
   const racecar = await importPackage();
+  // "adapter" and "runner" measure node-rdkafka, whatever the default is.
+  process.env.RACECAR_TRANSPORT = "node-rdkafka";
   const transport = await racecar.loadDefaultTransport();
+  const koffi = selected.some((name) => name.startsWith("koffi")) ? await importKoffi() : undefined;
 
   const topic = `bench-consume-node-${randomUUID().slice(0, 8)}`;
   const admin = transport.createAdmin({ config: { "bootstrap.servers": brokers } });
@@ -297,6 +309,9 @@ async function main() {
         runnerShutdownSeconds = shutdownSeconds;
         return seconds;
       },
+      "koffi": () => adapterSeconds(koffi, brokers, topic, total),
+      "koffi-runner": async () =>
+        (await runnerSeconds(racecar, koffi, brokers, topic, total)).seconds,
     };
     for (const name of CONTENDERS) {
       if (!selected.includes(name)) continue;
@@ -327,6 +342,8 @@ async function main() {
     "node-rdkafka": "node-rdkafka consume loop",
     "adapter": "Racecar adapter, batch 1000",
     "runner": "Racecar Runner, no-op process",
+    "koffi": "koffi adapter, batch 1000",
+    "koffi-runner": "Runner on koffi, no-op process",
   };
   console.log(
     `Node ${process.version}, node-rdkafka librdkafka ${Kafka.librdkafkaVersion}, ` +
@@ -335,13 +352,16 @@ async function main() {
   console.log(`${total} x ${MESSAGE_BYTES} B, ${partitions} partitions, broker ${brokers}`);
   console.log(
     `${"".padEnd(30)} ${"seconds".padStart(7)} ${"msg/s".padStart(11)}  vs rdkafka  vs kcat` +
-      `  Node CPU`,
+      `  Node CPU  CPU s`,
   );
   for (const [name, { seconds, cpu }] of results) {
     const load = cpu === undefined ? "-" : `${(cpu / seconds * 100).toFixed(0)}%`;
     console.log(
       `${labels[name].padEnd(30)} ${seconds.toFixed(2).padStart(7)} ${rate(seconds).padStart(11)}` +
-        `      ${share(seconds, "node-rdkafka")}    ${share(seconds, "kcat")}  ${load.padStart(8)}`,
+        `      ${share(seconds, "node-rdkafka")}    ${share(seconds, "kcat")}  ${
+          load.padStart(8)
+        }` +
+        `  ${cpu === undefined ? "    -" : cpu.toFixed(1).padStart(5)}`,
     );
   }
   if (results.has("runner")) {

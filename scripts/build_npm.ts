@@ -1,12 +1,14 @@
 /**
  * Builds the npm package into `npm/dist/`: `deno run -A scripts/build_npm.ts`.
  *
- * 1. Stages the modules reachable from `mod.ts`, deno.json's exports and the
- *    Node test runners `tests/node/*.node.ts` into a temp dir, with
- *    `src/kafka/default_transport.node.ts` standing in for
- *    `src/kafka/default_transport.ts`, so Node never reaches the Deno FFI
- *    adapter (the build fails if anything the compilation sees reaches
- *    `src/kafka/ffi/`).
+ * 1. Stages the modules reachable from the entry points (`mod.ts`, `cli.ts`,
+ *    `testing.ts` and the Node test runners `tests/node/*.node.ts`) into a temp
+ *    dir, with `src/kafka/default_transport.node.ts` standing in for
+ *    `src/kafka/default_transport.ts`, so the Deno layer of the FFI adapter is
+ *    never part of the package (the build fails if anything reaches
+ *    `src/kafka/ffi/deno/` or `src/kafka/ffi/mod.ts`); its koffi layer is.
+ *    The Deno layer is emitted as JavaScript on its own (step 3), for Deno
+ *    running the npm package (`deno run -A npm:racecar`).
  * 2. Compiles them with `tsc` from the `typescript` package
  *    (`rewriteRelativeImportExtensions`, NodeNext, ES2022, declarations, the
  *    strict flags of deno.json).
@@ -31,14 +33,18 @@ import ts from "typescript";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Always part of the package, whether or not the entry points reach them yet. */
-const ADAPTER_MODULES = ["src/kafka/default_transport.ts", "src/kafka/node_rdkafka.ts"];
+const ADAPTER_MODULES = [
+  "src/kafka/default_transport.ts",
+  "src/kafka/node_rdkafka.ts",
+  "src/kafka/ffi/koffi/mod.ts",
+];
 const NODE_TESTS_DIR = "tests/node";
 /** The Deno default transport and its Node replacement. */
 const SWAPS: Record<string, string> = {
   "src/kafka/default_transport.ts": "src/kafka/default_transport.node.ts",
 };
-/** The Deno FFI adapter: emitted as JavaScript, never part of the Node compilation. */
-const FORBIDDEN_PREFIX = "src/kafka/ffi/";
+/** The Deno-only parts of the FFI adapter: its `Deno.dlopen` layer and entry (koffi shares the rest). */
+const FORBIDDEN_PREFIXES = ["src/kafka/ffi/deno/", "src/kafka/ffi/mod.ts"];
 /** deno.json imports that are only needed to build, never at run time. */
 const BUILD_ONLY = new Set(["typescript", "node-gyp", "@types/node"]);
 /**
@@ -105,7 +111,7 @@ async function stageModules(entries: string[], stage: string): Promise<Set<strin
     const rel = queue.shift()!;
     if (seen.has(rel)) continue;
     seen.add(rel);
-    if (rel.startsWith(FORBIDDEN_PREFIX)) {
+    if (FORBIDDEN_PREFIXES.some((prefix) => rel.startsWith(prefix))) {
       throw new Error(
         `Cannot build the npm package: "${rel}" is part of the Deno FFI adapter and must not ` +
           `be reachable from the Node build (import it only from src/kafka/default_transport.ts)`,
@@ -151,9 +157,18 @@ async function run(command: string, args: string[], cwd: string): Promise<void> 
 async function ffiAdapterModules(): Promise<{ files: string[]; imports: string[] }> {
   const files: string[] = [];
   const imports = new Set<string>();
-  for await (const item of Deno.readDir(path.join(ROOT, FORBIDDEN_PREFIX))) {
-    if (!item.isFile || !item.name.endsWith(".ts")) continue;
-    const rel = `${FORBIDDEN_PREFIX}${item.name}`;
+  const forbidden = (rel: string) => FORBIDDEN_PREFIXES.some((prefix) => rel.startsWith(prefix));
+  const candidates: string[] = [];
+  for (const prefix of FORBIDDEN_PREFIXES) {
+    if (prefix.endsWith(".ts")) {
+      candidates.push(prefix);
+      continue;
+    }
+    for await (const item of Deno.readDir(path.join(ROOT, prefix))) {
+      if (item.isFile && item.name.endsWith(".ts")) candidates.push(`${prefix}${item.name}`);
+    }
+  }
+  for (const rel of candidates) {
     files.push(rel);
     const source = await Deno.readTextFile(path.join(ROOT, rel));
     for (const specifier of relativeImports(source)) {
@@ -162,7 +177,7 @@ async function ffiAdapterModules(): Promise<{ files: string[]; imports: string[]
         path.resolve(path.dirname(path.join(ROOT, rel)), specifier),
       )
         .split(path.sep).join("/");
-      if (!target.startsWith(FORBIDDEN_PREFIX)) imports.add(target);
+      if (!forbidden(target)) imports.add(target);
     }
   }
   return { files: files.sort(), imports: [...imports].sort() };

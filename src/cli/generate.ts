@@ -289,9 +289,12 @@ export async function generateConsumer(
   if (options.importFrom === undefined && !(await importMapped(dir, from))) {
     const target = packageSource().imports[from];
     result.notes = [
-      `${consumerFile} imports "${from}", which nothing here maps (no deno.json "imports" entry, ` +
-      `no package.json dependency): run \`racecar init\` in ${dir} to add it to deno.json, or ` +
-      `add "${from}": "${target}" to the "imports" of your deno.json`,
+      node
+        ? `${consumerFile} imports "${from}", which nothing here maps (no package.json ` +
+          `dependency, nothing in node_modules): run \`npm install racecar\` in ${dir}`
+        : `${consumerFile} imports "${from}", which nothing here maps (no deno.json "imports" ` +
+          `entry, no package.json dependency): run \`racecar init\` in ${dir} to add it to ` +
+          `deno.json, or add "${from}": "${target}" to the "imports" of your deno.json`,
     ];
   }
   return result;

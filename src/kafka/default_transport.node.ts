@@ -2,12 +2,14 @@
  * Picks the Kafka adapter when the application did not inject one (Node build).
  *
  * `scripts/build_npm.ts` copies this file over `default_transport.ts`, so Node
- * never imports the Deno FFI adapter. The package still ships the adapter as
- * JavaScript: when Deno runs the npm package (`deno run -A npm:racecar`), it is
- * the default, because node-rdkafka (a NAN addon) does not load in Deno.
- * `RACECAR_TRANSPORT` chooses: `node-rdkafka` (the default under Node),
- * `deno-ffi` (the default under Deno, an error under Node) or `memory` (the
- * in-process broker).
+ * never imports the Deno layer of the FFI adapter. The package still ships that
+ * layer as JavaScript: when Deno runs the npm package (`deno run -A
+ * npm:racecar`), it is the default, because node-rdkafka (a NAN addon) and
+ * koffi do not load in Deno. `RACECAR_TRANSPORT` chooses: `koffi` (the default
+ * under Node: the FFI adapter's librdkafka binding through the `koffi` package,
+ * which passes the Node suite and is the faster; bench/README.md),
+ * `node-rdkafka`, `deno-ffi` (the default under Deno, an error under Node) or
+ * `memory` (the in-process broker).
  *
  * @module
  */
@@ -27,11 +29,11 @@ export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
  * ```ts ignore
  * import { loadDefaultTransport } from "./default_transport.ts";
  * const transport = await loadDefaultTransport();
- * console.log(transport.name); // "node-rdkafka"
+ * console.log(transport.name); // "koffi"
  * ```
  */
 export async function loadDefaultTransport(): Promise<Transport> {
-  const name = getEnv("RACECAR_TRANSPORT") || (isDeno ? "deno-ffi" : "node-rdkafka");
+  const name = getEnv("RACECAR_TRANSPORT") || (isDeno ? "deno-ffi" : "koffi");
   switch (name) {
     case "node-rdkafka": {
       if (isDeno) throw nodeRdkafkaUnderDeno();
@@ -48,6 +50,10 @@ export async function loadDefaultTransport(): Promise<Transport> {
       }
       return adapter.createNodeRdkafkaTransport();
     }
+    case "koffi": {
+      const { createKoffiTransport } = await import("./ffi/koffi/mod.ts");
+      return createKoffiTransport();
+    }
     case "memory": {
       const { createMemoryTransport } = await import("./memory.ts");
       return createMemoryTransport();
@@ -61,7 +67,7 @@ export async function loadDefaultTransport(): Promise<Transport> {
       }
       throw new ConfigError(
         `Cannot load transport "deno-ffi" under Node.js: it uses Deno.dlopen; ` +
-          `use "node-rdkafka" (the default) under Node.js, or run Racecar with Deno`,
+          `use "koffi" (the default) or "node-rdkafka" under Node.js, or run Racecar with Deno`,
         { key: "RACECAR_TRANSPORT" },
       );
     }

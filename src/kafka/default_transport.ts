@@ -2,8 +2,8 @@
  * Picks the Kafka adapter when the application did not inject one (Deno build).
  *
  * `RACECAR_TRANSPORT` chooses: `deno-ffi` (the default: librdkafka through
- * `Deno.dlopen`), `memory` (the in-process broker) or `node-rdkafka`, which
- * Deno cannot load. The npm build replaces this file with
+ * `Deno.dlopen`), `memory` (the in-process broker), or `node-rdkafka` and
+ * `koffi`, which are for Node.js. The npm build replaces this file with
  * `default_transport.node.ts`, so the Node package never contains the FFI
  * adapter and this file never loads the addon.
  *
@@ -40,6 +40,12 @@ export async function loadDefaultTransport(): Promise<Transport> {
     }
     case "node-rdkafka":
       throw nodeRdkafkaUnderDeno();
+    case "koffi":
+      throw new ConfigError(
+        `Cannot load transport "koffi" under Deno: it is the same librdkafka binding as ` +
+          `"deno-ffi" through Node's koffi package; use "deno-ffi" (the default) under Deno`,
+        { key: "RACECAR_TRANSPORT" },
+      );
     default:
       throw unknownTransport(name);
   }

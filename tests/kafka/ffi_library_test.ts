@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { LibraryNotFoundError } from "../../src/errors.ts";
-import { candidatePaths, loadLibrdkafka, projectDirs } from "../../src/kafka/ffi/library.ts";
-import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
+import { candidatePaths, projectDirs } from "../../src/kafka/ffi/library.ts";
+import { createFfiTransport, loadLibrdkafka } from "../../src/kafka/ffi/mod.ts";
 
 const DEBIAN_LIB = "/usr/lib/x86_64-linux-gnu/librdkafka.so.1";
 // On a developer's machine without these, the tests that need them are ignored;

@@ -1,6 +1,6 @@
 /**
- * Registers shared scenarios (`tests/suite/`) with `node:test`, against the
- * node-rdkafka adapter and the broker at `RACECAR_BROKERS` (default
+ * Registers shared scenarios (`tests/suite/`) with `node:test`, against a Node
+ * adapter (node-rdkafka or koffi) and the broker at `RACECAR_BROKERS` (default
  * `127.0.0.1:9092`). Runs from the compiled package: `deno task test:node`.
  *
  * @module
@@ -26,10 +26,13 @@ export function registerScenarios(
   scenarios: readonly Scenario[],
   racecar?: RacecarCommand,
 ): void {
+  // The limitations are node-rdkafka's; other adapters (koffi) name themselves in each test.
+  const nodeRdkafka = transport.name === "node-rdkafka";
   for (const scenario of scenarios) {
-    const todo = KNOWN_LIMITATIONS[scenario.name];
+    const todo = nodeRdkafka ? KNOWN_LIMITATIONS[scenario.name] : undefined;
     const options = { timeout: scenario.timeoutMs ?? 60_000, ...(todo ? { todo } : {}) };
-    test(scenario.name, options, async () => {
+    const name = nodeRdkafka ? scenario.name : `${transport.name}: ${scenario.name}`;
+    test(name, options, async () => {
       const cleanups: (() => unknown)[] = [];
       const ctx: SuiteContext = {
         transport,

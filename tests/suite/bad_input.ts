@@ -583,11 +583,8 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     name: "generate consumer outside an init'ed project",
     args: ["generate", "consumer", "TapDance"],
     code: 0,
-    stdout: ["create  consumers/tap_dance_consumer.ts"],
-    stderr: [
-      `Warning: consumers/tap_dance_consumer.ts imports "@racecar/cli", which nothing here maps`,
-      "run `racecar init` in",
-    ],
+    stdout: ["create  {generated}"],
+    stderr: [`Warning: {generated} imports "{package}", which nothing here maps`, "{mapIt}"],
   },
   {
     group: "consumer",
@@ -607,9 +604,9 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     group: "consumer",
     name: "generate a consumer that exists",
     args: ["generate", "consumer", "TapDance"],
-    files: { "consumers/tap_dance_consumer.ts": "// mine\n" },
+    files: { "{generated}": "// mine\n" },
     code: 2,
-    stderr: ["consumers/tap_dance_consumer.ts: it already exists"],
+    stderr: ["{generated}: it already exists"],
   },
 
   // ------------------------------------------- 3. background mode and racecarctl
@@ -823,7 +820,10 @@ export const PRODUCE_CASES: readonly BadInputCase[] = [
 ];
 
 function fill(text: string, values: Record<string, string>): string {
-  return text.replace(/\{(dir|lib|brokers|topic)\}/g, (_, name: string) => values[name]!);
+  return text.replace(
+    /\{(dir|lib|brokers|topic|generated|package|mapIt)\}/g,
+    (_, name: string) => values[name]!,
+  );
 }
 
 /** Runs one case on a runtime and checks what it printed. */
@@ -832,16 +832,21 @@ export async function runBadInputCase(
   testCase: BadInputCase,
 ): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "racecar-bad-input-"));
+  // `racecar generate` writes a Deno project under Deno and a Node one under Node.
+  const node = runtime.lib.endsWith(".js");
   const values = {
     dir,
     lib: runtime.lib,
     brokers: runtime.brokers,
     topic: `bad-input-${crypto.randomUUID().slice(0, 10)}`,
+    generated: node ? "consumers/tap_dance_consumer.js" : "consumers/tap_dance_consumer.ts",
+    package: node ? "racecar" : "@racecar/cli",
+    mapIt: node ? "run `npm install racecar` in" : "run `racecar init` in",
   };
   try {
     for (const [name, text] of Object.entries(testCase.files ?? {})) {
-      await mkdir(dirname(join(dir, name)), { recursive: true });
-      await writeFile(join(dir, name), fill(text, values));
+      await mkdir(dirname(join(dir, fill(name, values))), { recursive: true });
+      await writeFile(join(dir, fill(name, values)), fill(text, values));
     }
     const env: Record<string, string> = { ...runtime.env };
     if (!testCase.kafka) env.RACECAR_TRANSPORT = "memory";

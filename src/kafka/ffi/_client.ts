@@ -5,7 +5,8 @@
  *
  * The queue/event API is used instead of C callbacks so that librdkafka never
  * calls into JS from its own threads; the loop pulls events with a
- * `nonblocking` `rd_kafka_queue_poll`, so it never stalls the event loop.
+ * `nonblocking` `rd_kafka_queue_poll` (on a worker thread of the call layer),
+ * so it never stalls the event loop.
  *
  * @module
  */
@@ -14,7 +15,8 @@ import { ConfigError, type KafkaError } from "../../errors.ts";
 import type { ClientListeners, ConfigMap } from "../transport.ts";
 import { EVENT, type Librdkafka } from "./symbols.ts";
 import { configError, decodeC, fatalError, kafkaError } from "./_errors.ts";
-import { cstr, readCString } from "./_memory.ts";
+import { cstr } from "./_memory.ts";
+import type { Pointer } from "./_layer.ts";
 
 /** How long one background poll waits; bounds how long stopping the loop takes. */
 const POLL_MS = 100;
@@ -34,7 +36,7 @@ export interface ClientSetup {
   /** The user's listeners. */
   listeners: ClientListeners;
   /** Extra setup on the conf before `rd_kafka_new`, e.g. a rebalance callback. */
-  prepare?: (conf: Deno.PointerValue) => void;
+  prepare?: (conf: Pointer) => void;
 }
 
 /** A librdkafka handle and the loop serving its main queue. */
@@ -42,13 +44,13 @@ export class NativeClient {
   /** The bound library. */
   readonly lib: Librdkafka;
   /** The `rd_kafka_t *`. */
-  readonly rk: Deno.PointerValue;
+  readonly rk: Pointer;
   /** The first fatal error raised, if any. */
   fatal: KafkaError | null = null;
 
   readonly #listeners: ClientListeners;
-  readonly #mainQueue: Deno.PointerValue;
-  #handlers = new Map<number, (event: Deno.PointerValue) => void>();
+  readonly #mainQueue: Pointer;
+  #handlers = new Map<number, (event: Pointer) => void>();
   #stopping = false;
   #loop: Promise<void> | null = null;
   #destroyed = false;
@@ -95,7 +97,7 @@ export class NativeClient {
   }
 
   /** Routes events of `type` from the main queue to `handler`. */
-  on(type: number, handler: (event: Deno.PointerValue) => void): void {
+  on(type: number, handler: (event: Pointer) => void): void {
     this.#handlers.set(type, handler);
   }
 
@@ -139,7 +141,7 @@ export class NativeClient {
     }
   }
 
-  #dispatch(event: Deno.PointerValue): void {
+  #dispatch(event: Pointer): void {
     const lib = this.lib;
     const type = lib.rd_kafka_event_type(event);
     const handler = this.#handlers.get(type);
@@ -147,7 +149,7 @@ export class NativeClient {
     switch (type) {
       case EVENT.ERROR: {
         const errno = lib.rd_kafka_event_error(event);
-        const text = readCString(lib.rd_kafka_event_error_string(event));
+        const text = lib.mem.cstring(lib.rd_kafka_event_error_string(event));
         let error: KafkaError;
         if (lib.rd_kafka_event_error_is_fatal(event) !== 0) {
           error = fatalError(lib, this.rk, text ?? "Fatal error");
@@ -167,14 +169,14 @@ export class NativeClient {
         if (lib.rd_kafka_event_log(event, facility, text, level) !== 0) return;
         const entry = {
           level: level[0] ?? 7,
-          facility: readCString(Deno.UnsafePointer.create(facility[0] ?? 0n)) ?? "",
-          message: readCString(Deno.UnsafePointer.create(text[0] ?? 0n)) ?? "",
+          facility: lib.mem.cstring(lib.mem.pointer(facility[0] ?? 0n)) ?? "",
+          message: lib.mem.cstring(lib.mem.pointer(text[0] ?? 0n)) ?? "",
         };
         return guard(() => onLog(entry));
       }
       case EVENT.STATS: {
         const onStatistics = this.#listeners.onStatistics;
-        const json = readCString(lib.rd_kafka_event_stats(event));
+        const json = lib.mem.cstring(lib.rd_kafka_event_stats(event));
         if (onStatistics !== undefined && json !== null) guard(() => onStatistics(json));
         return;
       }
@@ -183,7 +185,7 @@ export class NativeClient {
         const errno = lib.rd_kafka_event_error(event);
         if (errno !== 0 && errno !== -168) {
           this.reportError(
-            kafkaError(lib, errno, readCString(lib.rd_kafka_event_error_string(event))),
+            kafkaError(lib, errno, lib.mem.cstring(lib.rd_kafka_event_error_string(event))),
           );
         }
         return;

@@ -7,7 +7,7 @@
 
 import { ConfigError, KafkaError } from "../../errors.ts";
 import type { Librdkafka } from "./symbols.ts";
-import { readCString } from "./_memory.ts";
+import type { Pointer } from "./_layer.ts";
 
 /**
  * A {@link KafkaError} for librdkafka's `errno`, with `ERR_` + its name as the
@@ -19,19 +19,19 @@ export function kafkaError(
   message?: string | null,
   options: { fatal?: boolean; cause?: unknown } = {},
 ): KafkaError {
-  const name = readCString(lib.rd_kafka_err2name(errno)) ?? String(errno);
-  const text = message || readCString(lib.rd_kafka_err2str(errno)) || `Error ${errno}`;
+  const name = lib.mem.cstring(lib.rd_kafka_err2name(errno)) ?? String(errno);
+  const text = message || lib.mem.cstring(lib.rd_kafka_err2str(errno)) || `Error ${errno}`;
   return new KafkaError(errno, `ERR_${name}`, text, options);
 }
 
 /** Reads and frees an `rd_kafka_error_t *`; `null` when there was no error. */
-export function takeError(lib: Librdkafka, error: Deno.PointerValue): KafkaError | null {
+export function takeError(lib: Librdkafka, error: Pointer): KafkaError | null {
   if (error === null) return null;
   try {
     return kafkaError(
       lib,
       lib.rd_kafka_error_code(error),
-      readCString(lib.rd_kafka_error_string(error)),
+      lib.mem.cstring(lib.rd_kafka_error_string(error)),
       { fatal: lib.rd_kafka_error_is_fatal(error) !== 0 },
     );
   } finally {
@@ -40,7 +40,7 @@ export function takeError(lib: Librdkafka, error: Deno.PointerValue): KafkaError
 }
 
 /** The error behind a client's fatal state (`rd_kafka_fatal_error`). */
-export function fatalError(lib: Librdkafka, rk: Deno.PointerValue, fallback: string): KafkaError {
+export function fatalError(lib: Librdkafka, rk: Pointer, fallback: string): KafkaError {
   const buffer = new Uint8Array(512);
   const errno = lib.rd_kafka_fatal_error(rk, buffer, BigInt(buffer.length));
   return kafkaError(lib, errno === 0 ? -150 : errno, decodeC(buffer) || fallback, {

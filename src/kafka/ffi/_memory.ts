@@ -6,6 +6,7 @@
  */
 
 import type { Librdkafka } from "./symbols.ts";
+import type { Pointer } from "./_layer.ts";
 import type { TopicPartition, TopicPartitionOffset } from "../transport.ts";
 
 const encoder = new TextEncoder();
@@ -15,16 +16,6 @@ export function cstr(text: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(encoder.encode(text).length + 1);
   encoder.encodeInto(text, bytes);
   return bytes;
-}
-
-/** Reads a C string; `null` for a NULL pointer. */
-export function readCString(pointer: Deno.PointerValue): string | null {
-  return pointer === null ? null : Deno.UnsafePointerView.getCString(pointer);
-}
-
-/** A pointer's address, usable as a map key. */
-export function address(pointer: Deno.PointerValue): bigint {
-  return BigInt(Deno.UnsafePointer.value(pointer));
 }
 
 /** `rd_kafka_topic_partition_t` is 64 bytes on LP64. */
@@ -37,18 +28,20 @@ export interface ListedPartition extends TopicPartitionOffset {
 }
 
 /** Copies a `rd_kafka_topic_partition_list_t` into JS objects. */
-export function readPartitionList(list: Deno.PointerValue): ListedPartition[] {
+export function readPartitionList(lib: Librdkafka, list: Pointer): ListedPartition[] {
   if (list === null) return [];
-  const view = new Deno.UnsafePointerView(list);
+  const mem = lib.mem;
+  // rd_kafka_topic_partition_list_t: cnt @0, size @4, elems @8.
+  const view = mem.view(list, 16);
   const count = view.getInt32(0);
   const elems = view.getPointer(8);
   if (elems === null || count <= 0) return [];
-  const items = new Deno.UnsafePointerView(elems);
+  const items = mem.view(elems, count * TOPPAR_SIZE);
   const result: ListedPartition[] = [];
   for (let i = 0; i < count; i++) {
     const base = i * TOPPAR_SIZE;
     result.push({
-      topic: readCString(items.getPointer(base)) ?? "",
+      topic: mem.cstring(items.getPointer(base)) ?? "",
       partition: items.getInt32(base + 8),
       offset: Number(items.getBigInt64(base + 16)),
       err: items.getInt32(base + 48),
@@ -66,7 +59,7 @@ export function readPartitionList(list: Deno.PointerValue): ListedPartition[] {
 export function newPartitionList(
   lib: Librdkafka,
   partitions: readonly (TopicPartition | TopicPartitionOffset)[],
-): Deno.PointerValue {
+): Pointer {
   const unique = new Map<string, TopicPartition | TopicPartitionOffset>();
   for (const tp of partitions) unique.set(partitionKey(tp.topic, tp.partition), tp);
   const list = lib.rd_kafka_topic_partition_list_new(Math.max(1, unique.size));
@@ -77,7 +70,7 @@ export function newPartitionList(
     const elem = lib.rd_kafka_topic_partition_list_add(list, name, tp.partition);
     if ("offset" in tp && elem !== null) {
       // Writing the field directly avoids set_offset's linear search per element.
-      new DataView(Deno.UnsafePointerView.getArrayBuffer(elem, TOPPAR_SIZE))
+      new DataView(lib.mem.buffer(elem, TOPPAR_SIZE))
         .setBigInt64(16, BigInt(tp.offset), true);
     }
   }
@@ -88,7 +81,7 @@ export function newPartitionList(
 export function withPartitionList<T>(
   lib: Librdkafka,
   partitions: readonly (TopicPartition | TopicPartitionOffset)[],
-  fn: (list: Deno.PointerValue) => T,
+  fn: (list: Pointer) => T,
 ): T {
   const list = newPartitionList(lib, partitions);
   let result: T;

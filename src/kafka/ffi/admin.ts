@@ -24,7 +24,8 @@ import { ADMIN_OP, ERR, EVENT, type Librdkafka, RD_KAFKA_PRODUCER } from "./symb
 import { decodeAssignment } from "../_consumer_protocol.ts";
 import { NativeClient } from "./_client.ts";
 import { configError, decodeC, kafkaError } from "./_errors.ts";
-import { address, cstr, newPartitionList, readCString, readPartitionList } from "./_memory.ts";
+import { cstr, newPartitionList, readPartitionList } from "./_memory.ts";
+import type { Pointer } from "./_layer.ts";
 
 /** Extra time to wait for the result event beyond the broker-side timeout. */
 const RESULT_GRACE_MS = 5_000;
@@ -54,7 +55,7 @@ export class FfiAdmin implements AdminTransport {
     if (topics.length === 0) return;
     const lib = this.#lib;
     const errstr = new Uint8Array(512);
-    const handles: Deno.PointerValue[] = [];
+    const handles: Pointer[] = [];
     try {
       for (const topic of topics) {
         const handle = lib.rd_kafka_NewTopic_new(
@@ -70,7 +71,7 @@ export class FfiAdmin implements AdminTransport {
         handles.push(handle);
         for (const [key, value] of Object.entries(topic.config ?? {})) {
           const errno = lib.rd_kafka_NewTopic_set_config(handle, cstr(key), cstr(value));
-          if (errno !== 0) throw configError(key, readCString(lib.rd_kafka_err2str(errno)) ?? "");
+          if (errno !== 0) throw configError(key, errText(lib, errno));
         }
       }
       await this.#run(ADMIN_OP.CREATETOPICS, handles, timeoutMs, ERR.TOPIC_ALREADY_EXISTS);
@@ -113,7 +114,7 @@ export class FfiAdmin implements AdminTransport {
 
   async #run(
     op: number,
-    handles: readonly Deno.PointerValue[],
+    handles: readonly Pointer[],
     timeoutMs: number,
     harmless: number,
   ): Promise<void> {
@@ -126,7 +127,7 @@ export class FfiAdmin implements AdminTransport {
     const errstr = new Uint8Array(512);
     const queue = lib.rd_kafka_queue_new(rk);
     const options = lib.rd_kafka_AdminOptions_new(rk, op);
-    let event: Deno.PointerValue = null;
+    let event: Pointer = null;
     try {
       lib.rd_kafka_AdminOptions_set_request_timeout(
         options,
@@ -140,7 +141,7 @@ export class FfiAdmin implements AdminTransport {
         errstr,
         BigInt(errstr.length),
       );
-      const array = new BigUint64Array(handles.map(address));
+      const array = new BigUint64Array(handles.map((handle) => lib.mem.address(handle)));
       const count = BigInt(handles.length);
       if (op === ADMIN_OP.CREATETOPICS) lib.rd_kafka_CreateTopics(rk, array, count, options, queue);
       else if (op === ADMIN_OP.DELETETOPICS) {
@@ -150,7 +151,7 @@ export class FfiAdmin implements AdminTransport {
       if (event === null) throw kafkaError(lib, ERR._TIMED_OUT);
       const errno = lib.rd_kafka_event_error(event);
       if (errno !== 0) {
-        throw kafkaError(lib, errno, readCString(lib.rd_kafka_event_error_string(event)));
+        throw kafkaError(lib, errno, lib.mem.cstring(lib.rd_kafka_event_error_string(event)));
       }
       const countOut = new BigUint64Array(1);
       const results = op === ADMIN_OP.CREATETOPICS
@@ -169,14 +170,14 @@ export class FfiAdmin implements AdminTransport {
         );
       const n = Number(countOut[0] ?? 0n);
       if (results === null || n === 0) return;
-      const view = new Deno.UnsafePointerView(results);
+      const view = lib.mem.view(results, n * 8);
       for (let i = 0; i < n; i++) {
         const result = view.getPointer(i * 8);
         const err = lib.rd_kafka_topic_result_error(result);
         if (err === 0 || err === harmless) continue;
-        const name = readCString(lib.rd_kafka_topic_result_name(result)) ?? "";
-        const text = readCString(lib.rd_kafka_topic_result_error_string(result)) ??
-          readCString(lib.rd_kafka_err2str(err));
+        const name = lib.mem.cstring(lib.rd_kafka_topic_result_name(result)) ?? "";
+        const text = lib.mem.cstring(lib.rd_kafka_topic_result_error_string(result)) ??
+          errText(lib, err);
         throw kafkaError(lib, err, `Topic "${name}": ${text}`);
       }
     } finally {
@@ -193,21 +194,22 @@ export class FfiAdmin implements AdminTransport {
     const out = new BigUint64Array(1);
     const errno = await lib.rd_kafka_metadata(this.#client.rk, 1, null, out, ms(timeoutMs));
     if (errno !== 0) throw kafkaError(lib, errno);
-    const metadata = Deno.UnsafePointer.create(out[0] ?? 0n);
+    const mem = lib.mem;
+    const metadata = mem.pointer(out[0] ?? 0n);
     if (metadata === null) throw kafkaError(lib, ERR._FAIL, "No metadata returned");
     try {
       // rd_kafka_metadata_t: topic_cnt @16, topics @24; each topic 32 bytes:
       // name @0, partition_cnt @8, partitions @16, err @24.
-      const view = new Deno.UnsafePointerView(metadata);
+      const view = mem.view(metadata, 48);
       const count = view.getInt32(16);
       const topics = view.getPointer(24);
       if (topics === null || count <= 0) return [];
-      const items = new Deno.UnsafePointerView(topics);
+      const items = mem.view(topics, count * 32);
       const result: TopicListing[] = [];
       for (let i = 0; i < count; i++) {
         if (items.getInt32(i * 32 + 24) !== 0) continue;
         result.push({
-          name: readCString(items.getPointer(i * 32)) ?? "",
+          name: mem.cstring(items.getPointer(i * 32)) ?? "",
           partitions: items.getInt32(i * 32 + 8),
         });
       }
@@ -241,29 +243,30 @@ export class FfiAdmin implements AdminTransport {
       ms(timeoutMs),
     );
     if (errno !== 0) throw kafkaError(lib, errno);
-    const list = Deno.UnsafePointer.create(out[0] ?? 0n);
+    const mem = lib.mem;
+    const list = mem.pointer(out[0] ?? 0n);
     if (list === null) return [];
     try {
       // rd_kafka_group_list: groups @0, group_cnt @8. rd_kafka_group_info (80 bytes):
       // broker @0 (24), group @24, err @32, state @40, protocol_type @48,
       // protocol @56, members @64, member_cnt @72.
-      const view = new Deno.UnsafePointerView(list);
+      const view = mem.view(list, 16);
       const groups = view.getPointer(0);
       const count = view.getInt32(8);
       if (groups === null || count <= 0) return [];
-      const items = new Deno.UnsafePointerView(groups);
+      const items = mem.view(groups, count * 80);
       const result: GroupDescription[] = [];
       for (let i = 0; i < count; i++) {
         const base = i * 80;
         const err = items.getInt32(base + 32);
-        const name = readCString(items.getPointer(base + 24)) ?? "";
+        const name = mem.cstring(items.getPointer(base + 24)) ?? "";
         if (err !== 0) throw kafkaError(lib, err, `Group "${name}": ${errText(lib, err)}`);
         result.push({
           groupId: name,
-          state: readCString(items.getPointer(base + 40)) ?? "",
-          protocolType: readCString(items.getPointer(base + 48)) ?? "",
-          protocol: readCString(items.getPointer(base + 56)) ?? "",
-          members: readMembers(items.getPointer(base + 64), items.getInt32(base + 72)),
+          state: mem.cstring(items.getPointer(base + 40)) ?? "",
+          protocolType: mem.cstring(items.getPointer(base + 48)) ?? "",
+          protocol: mem.cstring(items.getPointer(base + 56)) ?? "",
+          members: readMembers(lib, items.getPointer(base + 64), items.getInt32(base + 72)),
         });
       }
       return result;
@@ -311,7 +314,7 @@ export class FfiAdmin implements AdminTransport {
     try {
       const errno = await lib.rd_kafka_offsets_for_times(this.#client.rk, list, ms(timeoutMs));
       if (errno !== 0) throw kafkaError(lib, errno);
-      return readPartitionList(list).map(({ topic, partition, offset, err }) => {
+      return readPartitionList(lib, list).map(({ topic, partition, offset, err }) => {
         if (err !== 0) throw kafkaError(lib, err, `${topic}/${partition}: ${errText(lib, err)}`);
         return { topic, partition, offset };
       });
@@ -335,25 +338,26 @@ function ms(timeoutMs: number): number {
 }
 
 function errText(lib: Librdkafka, errno: number): string {
-  return readCString(lib.rd_kafka_err2str(errno)) ?? String(errno);
+  return lib.mem.cstring(lib.rd_kafka_err2str(errno)) ?? String(errno);
 }
 
 /** `rd_kafka_group_member_info` (56 bytes): member_id @0, client_id @8, client_host @16, assignment @40, size @48. */
-function readMembers(members: Deno.PointerValue, count: number): GroupMember[] {
+function readMembers(lib: Librdkafka, members: Pointer, count: number): GroupMember[] {
   if (members === null || count <= 0) return [];
-  const items = new Deno.UnsafePointerView(members);
+  const mem = lib.mem;
+  const items = mem.view(members, count * 56);
   const result: GroupMember[] = [];
   for (let i = 0; i < count; i++) {
     const base = i * 56;
     const assignment = items.getPointer(base + 40);
     const size = items.getInt32(base + 48);
     result.push({
-      memberId: readCString(items.getPointer(base)) ?? "",
-      clientId: readCString(items.getPointer(base + 8)) ?? "",
-      host: readCString(items.getPointer(base + 16)) ?? "",
+      memberId: mem.cstring(items.getPointer(base)) ?? "",
+      clientId: mem.cstring(items.getPointer(base + 8)) ?? "",
+      host: mem.cstring(items.getPointer(base + 16)) ?? "",
       assignment: assignment === null || size <= 0
         ? []
-        : decodeAssignment(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(assignment, size))),
+        : decodeAssignment(mem.copy(assignment, size) ?? new Uint8Array(0)),
     });
   }
   return result;

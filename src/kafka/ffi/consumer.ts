@@ -12,9 +12,9 @@
  * Rebalancing is the one place librdkafka calls into JS: a thread-safe
  * `rebalance_cb`. librdkafka serves rebalance ops from the consumer queue, so
  * the callback fires in whichever call serves that queue: on the main thread
- * during a zero-timeout take (Deno calls it directly), or on the worker thread
- * of a waiting take or `consumer_close` (Deno runs it on the main thread while
- * that worker waits). The callback cannot await the user's async
+ * during a zero-timeout take (called directly), or on the worker thread
+ * of a waiting take or `consumer_close` (the call layer runs it on the main
+ * thread while that worker waits). The callback cannot await the user's async
  * `onRebalance`, so it copies the partition list and returns; the assignment
  * change follows once the handler settled (librdkafka's group waits for it).
  *
@@ -33,23 +33,16 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "../transport.ts";
-import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER } from "./symbols.ts";
+import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./symbols.ts";
+import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
-import {
-  newPartitionList,
-  partitionKey,
-  readCString,
-  readPartitionList,
-  withPartitionList,
-} from "./_memory.ts";
+import { newPartitionList, partitionKey, readPartitionList, withPartitionList } from "./_memory.ts";
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
 
-const REBALANCE_CB = {
-  parameters: ["pointer", "i32", "pointer", "pointer"],
-  result: "void",
-} as const satisfies Deno.UnsafeCallbackDefinition;
+/** `sizeof(rd_kafka_message_t)` on LP64. */
+const MESSAGE_SIZE = 72;
 
 /** A consumer over librdkafka's C API. */
 export class FfiConsumer implements ConsumerTransport {
@@ -58,8 +51,8 @@ export class FfiConsumer implements ConsumerTransport {
 
   readonly #lib: Librdkafka;
   readonly #client: NativeClient;
-  readonly #queue: Deno.PointerValue;
-  readonly #callback: Deno.UnsafeCallback<typeof REBALANCE_CB>;
+  readonly #queue: Pointer;
+  readonly #callback: NativeCallback;
   readonly #onRebalance: ConsumerOptions["onRebalance"];
 
   #slots = new BigUint64Array(0);
@@ -95,9 +88,9 @@ export class FfiConsumer implements ConsumerTransport {
     this.#lib = lib;
     this.#onRebalance = options.onRebalance;
     this.rebalanceProtocol = protocolOf(options.config);
-    this.#callback = Deno.UnsafeCallback.threadSafe(
+    this.#callback = lib.mem.callback(
       REBALANCE_CB,
-      (rk, err, partitions) => this.#nativeRebalance(rk, err, partitions),
+      (rk: Pointer, err: number, partitions: Pointer) => this.#nativeRebalance(rk, err, partitions),
     );
     try {
       this.#client = new NativeClient(lib, {
@@ -194,7 +187,7 @@ export class FfiConsumer implements ConsumerTransport {
     this.#lastRkt = -1n;
     try {
       for (let i = 0; i < count; i++) {
-        const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+        const pointer = lib.mem.pointer(slots[i] ?? 0n);
         if (pointer === null) continue;
         const result = this.#read(pointer);
         if (result instanceof KafkaError) fatal ??= result;
@@ -202,7 +195,7 @@ export class FfiConsumer implements ConsumerTransport {
       }
     } finally {
       for (let i = 0; i < count; i++) {
-        const pointer = Deno.UnsafePointer.create(slots[i] ?? 0n);
+        const pointer = lib.mem.pointer(slots[i] ?? 0n);
         if (pointer !== null) lib.rd_kafka_message_destroy(pointer);
       }
     }
@@ -211,9 +204,9 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   /** Copies one message; `null` when dropped or only an error to report; a fatal error. */
-  #read(pointer: Deno.PointerObject): RawMessage | KafkaError | null {
+  #read(pointer: NativePointer): RawMessage | KafkaError | null {
     const lib = this.#lib;
-    const view = new Deno.UnsafePointerView(pointer);
+    const view = lib.mem.view(pointer, MESSAGE_SIZE);
     const err = view.getInt32(0);
     const rkt = view.getBigUint64(8);
     const partition = view.getInt32(16);
@@ -229,7 +222,7 @@ export class FfiConsumer implements ConsumerTransport {
     if (err !== 0) {
       if (err === ERR._PARTITION_EOF) return null;
       // For errors the payload is librdkafka's text about it.
-      const text = copyBytes(view.getPointer(24), Number(view.getBigUint64(32)));
+      const text = lib.mem.copy(view.getPointer(24), Number(view.getBigUint64(32)));
       const message = text === null ? null : new TextDecoder().decode(text);
       if (err === ERR._FATAL) {
         const error = fatalError(lib, this.#client.rk, message ?? "Fatal consumer error");
@@ -246,8 +239,8 @@ export class FfiConsumer implements ConsumerTransport {
       if (!this.#rewind.has(key)) this.#rewind.set(key, { topic, partition, offset });
       return null;
     }
-    const value = copyBytes(view.getPointer(24), Number(view.getBigUint64(32)));
-    const keyBytes = copyBytes(view.getPointer(40), Number(view.getBigUint64(48)));
+    const value = lib.mem.copy(view.getPointer(24), Number(view.getBigUint64(32)));
+    const keyBytes = lib.mem.copy(view.getPointer(40), Number(view.getBigUint64(48)));
     const timestamp = Number(lib.rd_kafka_message_timestamp(pointer, this.#tsType));
     const timestampType = TIMESTAMP_TYPES[this.#tsType[0] ?? 0] ?? "none";
     return {
@@ -265,13 +258,15 @@ export class FfiConsumer implements ConsumerTransport {
   #topicName(rkt: bigint): string {
     // Consumer-level errors (e.g. an unknown member after a rebalance) carry no topic.
     if (rkt === 0n) return "";
-    return readCString(this.#lib.rd_kafka_topic_name(Deno.UnsafePointer.create(rkt))) ?? "";
+    const lib = this.#lib;
+    return lib.mem.cstring(lib.rd_kafka_topic_name(lib.mem.pointer(rkt))) ?? "";
   }
 
-  #headers(message: Deno.PointerObject): Header[] {
+  #headers(message: NativePointer): Header[] {
     const lib = this.#lib;
     if (lib.rd_kafka_message_headers(message, this.#outPointer) !== 0) return [];
-    const list = Deno.UnsafePointer.create(this.#outPointer[0] ?? 0n);
+    const mem = lib.mem;
+    const list = mem.pointer(this.#outPointer[0] ?? 0n);
     const headers: Header[] = [];
     for (let index = 0;; index++) {
       const errno = lib.rd_kafka_header_get_all(
@@ -283,9 +278,9 @@ export class FfiConsumer implements ConsumerTransport {
       );
       if (errno !== 0) break;
       headers.push({
-        key: readCString(Deno.UnsafePointer.create(this.#outPointer[0] ?? 0n)) ?? "",
-        value: copyBytes(
-          Deno.UnsafePointer.create(this.#outPointer2[0] ?? 0n),
+        key: mem.cstring(mem.pointer(this.#outPointer[0] ?? 0n)) ?? "",
+        value: mem.copy(
+          mem.pointer(this.#outPointer2[0] ?? 0n),
           Number(this.#outSize[0] ?? 0n),
         ),
       });
@@ -339,7 +334,7 @@ export class FfiConsumer implements ConsumerTransport {
     try {
       const errno = await lib.rd_kafka_committed(this.#client.rk, list, Math.floor(timeoutMs));
       if (errno !== 0) throw kafkaError(lib, errno);
-      return readPartitionList(list).map(({ topic, partition, offset, err }) => {
+      return readPartitionList(lib, list).map(({ topic, partition, offset, err }) => {
         if (err !== 0) throw kafkaError(lib, err);
         return { topic, partition, offset };
       });
@@ -398,7 +393,7 @@ export class FfiConsumer implements ConsumerTransport {
         await lib.rd_kafka_seek_partitions(this.#client.rk, list, Math.floor(timeoutMs)),
       );
       if (error !== null) throw error;
-      const failed = readPartitionList(list).find((tp) => tp.err !== 0);
+      const failed = readPartitionList(lib, list).find((tp) => tp.err !== 0);
       if (failed !== undefined) throw kafkaError(lib, failed.err);
     } finally {
       lib.rd_kafka_topic_partition_list_destroy(list);
@@ -463,16 +458,17 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   #currentProtocol(): RebalanceProtocol {
-    const name = readCString(this.#lib.rd_kafka_rebalance_protocol(this.#client.rk));
+    const lib = this.#lib;
+    const name = lib.mem.cstring(lib.rd_kafka_rebalance_protocol(this.#client.rk));
     if (name === "COOPERATIVE") return "cooperative";
     if (name === "EAGER") return "eager";
     return this.rebalanceProtocol;
   }
 
   /** The thread-safe rebalance callback; runs on the main thread while a native call waits. */
-  #nativeRebalance(_rk: Deno.PointerValue, err: number, list: Deno.PointerValue): void {
+  #nativeRebalance(_rk: Pointer, err: number, list: Pointer): void {
     const lib = this.#lib;
-    const partitions = readPartitionList(list).map(({ topic, partition }) => ({
+    const partitions = readPartitionList(lib, list).map(({ topic, partition }) => ({
       topic,
       partition,
     }));
@@ -528,7 +524,7 @@ export class FfiConsumer implements ConsumerTransport {
   /** Takes partitions: the whole set for eager, `list` in addition for cooperative. */
   #assign(
     protocol: RebalanceProtocol,
-    list: Deno.PointerValue,
+    list: Pointer,
     partitions: readonly TopicPartition[],
   ): void {
     const lib = this.#lib;
@@ -550,7 +546,7 @@ export class FfiConsumer implements ConsumerTransport {
   /** Gives partitions up: all of them for eager, only `list` for cooperative. */
   #unassign(
     protocol: RebalanceProtocol,
-    list: Deno.PointerValue,
+    list: Pointer,
     partitions: readonly TopicPartition[],
   ): void {
     const lib = this.#lib;
@@ -608,13 +604,6 @@ function taken(lib: Librdkafka, result: number | bigint): number {
   const count = Number(result);
   if (count < 0) throw kafkaError(lib, ERR._FAIL, "rd_kafka_consume_batch_queue failed");
   return count;
-}
-
-function copyBytes(pointer: Deno.PointerValue, length: number): Uint8Array | null {
-  if (pointer === null) return null;
-  const bytes = new Uint8Array(length);
-  if (length > 0) Deno.UnsafePointerView.copyInto(pointer, bytes);
-  return bytes;
 }
 
 function errorOf(lib: Librdkafka, errno: number): KafkaError | null {

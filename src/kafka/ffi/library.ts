@@ -1,5 +1,6 @@
 /**
- * Finds and loads librdkafka for the FFI adapter.
+ * Finds and loads librdkafka for the FFI adapters, through any call layer
+ * (`_layer.ts`). The file checks use `node:fs`, which Deno, Node and Bun share.
  *
  * Search order: an explicit path (option, then `RACECAR_LIBRDKAFKA_PATH`), the
  * librdkafka that node-rdkafka builds under `node_modules` (npm and Deno
@@ -29,9 +30,13 @@
  * @module
  */
 
+import * as fs from "node:fs";
+import process from "node:process";
 import { LibraryNotFoundError } from "../../errors.ts";
+import { getEnv } from "../../_runtime.ts";
 import { ALL_SYMBOLS, type Librdkafka, OPTIONAL_SYMBOLS } from "./symbols.ts";
-import { cstr, readCString } from "./_memory.ts";
+import type { FfiLayer, OpenedLibrary, SymbolTable } from "./_layer.ts";
+import { cstr } from "./_memory.ts";
 
 /** The oldest librdkafka the adapter accepts: 2.0.0. */
 export const MIN_VERSION = 0x02000000;
@@ -83,6 +88,8 @@ const INSTALL_HINT = [
   "Get librdkafka 2.0 or newer in one of these ways:",
   "  - deno install --allow-scripts=npm:node-rdkafka (node-rdkafka builds librdkafka; " +
   "set npm_config_nodedir to a Node.js source or headers directory if node-gyp cannot find them)",
+  "  - npm rebuild node-rdkafka (Node.js: the racecar package depends on node-rdkafka, whose " +
+  "install builds librdkafka; it did not run if scripts were disabled)",
   "  - apt-get install librdkafka1 (Debian, Ubuntu) or brew install librdkafka (macOS)",
   "  - set RACECAR_LIBRDKAFKA_PATH to the full path of librdkafka.so.1 or librdkafka.dylib",
 ].join("\n");
@@ -93,15 +100,16 @@ const INSTALL_HINT = [
  *
  * @example
  * ```ts ignore
- * const lib = loadLibrdkafka();
+ * import { denoLayer } from "./deno/layer.ts";
+ * const lib = loadLibrdkafka(denoLayer);
  * console.log(lib.path, lib.version);
  * ```
  */
-export function loadLibrdkafka(options: LoadOptions = {}): LoadedLibrary {
+export function loadLibrdkafka(layer: FfiLayer, options: LoadOptions = {}): LoadedLibrary {
   const { candidates, searched } = candidatePaths(options);
   const failures: string[] = [];
   for (const candidate of candidates) {
-    const result = tryLoad(candidate);
+    const result = tryLoad(layer, candidate);
     if (typeof result !== "string") return result;
     failures.push(`${candidate.path} (${candidate.origin}): ${result}`);
   }
@@ -135,7 +143,7 @@ export function candidatePaths(
   const fromEnv = readEnv("RACECAR_LIBRDKAFKA_PATH");
   if (fromEnv) candidates.push({ path: fromEnv, origin: "RACECAR_LIBRDKAFKA_PATH" });
 
-  const os = Deno.build.os;
+  const os = process.platform === "win32" ? "windows" : process.platform;
   const names = os === "darwin"
     ? ["librdkafka.1.dylib", "librdkafka.dylib"]
     : os === "windows"
@@ -214,14 +222,14 @@ function nodeRdkafkaBuilds(nodeModules: string, names: readonly string[]): Candi
   return found;
 }
 
-function tryLoad(candidate: Candidate): LoadedLibrary | string {
+function tryLoad(layer: FfiLayer, candidate: Candidate): LoadedLibrary | string {
   const path = candidate.path;
   // A bare name is left to the system loader's own search path.
   let target = path;
   if (path.includes("/")) {
     if (!isFile(path)) return "no such file";
     try {
-      target = Deno.realPathSync(path);
+      target = fs.realpathSync(path);
     } catch (error) {
       if (isPermissionError(error)) throw error;
       return `cannot resolve the path: ${messageOf(error)}`;
@@ -238,9 +246,9 @@ function tryLoad(candidate: Candidate): LoadedLibrary | string {
       }
     }
   }
-  let probe: Deno.DynamicLibrary<typeof PROBE_SYMBOLS>;
+  let probe: OpenedLibrary<typeof PROBE_SYMBOLS>;
   try {
-    probe = Deno.dlopen(target, PROBE_SYMBOLS);
+    probe = layer.open(target, PROBE_SYMBOLS);
   } catch (error) {
     if (isPermissionError(error)) throw error;
     return explainDlopen(error);
@@ -249,28 +257,29 @@ function tryLoad(candidate: Candidate): LoadedLibrary | string {
   let version: string;
   try {
     versionNumber = probe.symbols.rd_kafka_version();
-    version = readCString(probe.symbols.rd_kafka_version_str()) ?? "unknown";
+    version = layer.cstring(probe.symbols.rd_kafka_version_str()) ?? "unknown";
   } finally {
     probe.close();
   }
   if (versionNumber < MIN_VERSION) {
     return `librdkafka ${version} is too old: Racecar needs 2.0.0 or newer`;
   }
-  let lib: Deno.DynamicLibrary<typeof ALL_SYMBOLS>;
+  let lib: OpenedLibrary<typeof ALL_SYMBOLS>;
   try {
-    lib = Deno.dlopen(target, ALL_SYMBOLS);
+    lib = layer.open(target, ALL_SYMBOLS);
   } catch (error) {
     return `librdkafka ${version} lacks a function Racecar needs: ${messageOf(error)}`;
   }
   const optionalSymbols = Object.keys(OPTIONAL_SYMBOLS).filter((name) =>
     (lib.symbols as Record<string, unknown>)[name] != null
   );
+  const symbols: Librdkafka = { ...lib.symbols, mem: layer };
   return {
     path,
-    symbols: lib.symbols,
+    symbols,
     version,
     versionNumber,
-    builtin: builtinFeatures(lib.symbols),
+    builtin: builtinFeatures(symbols),
     optionalSymbols,
     close: () => lib.close(),
   };
@@ -281,7 +290,7 @@ function tryLoad(candidate: Candidate): LoadedLibrary | string {
  * path without symbolic links), or `null` when only its owner and root could.
  */
 export function unsafeLocation(real: string): string | null {
-  if (Deno.build.os === "windows") return null;
+  if (process.platform === "win32") return null;
   const me = currentUid();
   const parts = real.split("/").filter((part) => part !== "");
   // From the root down, so that "inside a shared directory" is known on the way.
@@ -289,9 +298,9 @@ export function unsafeLocation(real: string): string | null {
   let shared: string | undefined;
   for (let i = 0; i < chain.length; i++) {
     const path = chain[i]!;
-    let info: Deno.FileInfo;
+    let info: fs.Stats;
     try {
-      info = Deno.statSync(path);
+      info = fs.statSync(path);
     } catch (error) {
       if (isPermissionError(error)) throw error;
       return `cannot check ${path}: ${messageOf(error)}`;
@@ -317,7 +326,7 @@ export function unsafeLocation(real: string): string | null {
 function inspectFile(path: string): string | null {
   let bytes: Uint8Array;
   try {
-    bytes = Deno.readFileSync(path);
+    bytes = fs.readFileSync(path);
   } catch (error) {
     if (isPermissionError(error)) throw error;
     return `cannot read it: ${messageOf(error)}`;
@@ -353,7 +362,7 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
 /** The librdkafka version node-rdkafka's `package.json` says it builds. */
 function declaredVersion(packageDir: string): string | undefined {
   try {
-    const json = JSON.parse(Deno.readTextFileSync(`${packageDir}/package.json`));
+    const json = JSON.parse(fs.readFileSync(`${packageDir}/package.json`, "utf8"));
     return typeof json?.librdkafka === "string" ? json.librdkafka : undefined;
   } catch {
     return undefined;
@@ -368,7 +377,7 @@ function versionNumberOf(version: string): number {
 
 function currentUid(): number | undefined {
   try {
-    return Deno.uid() ?? undefined;
+    return process.getuid?.();
   } catch {
     return undefined;
   }
@@ -377,7 +386,7 @@ function currentUid(): number | undefined {
 const PROBE_SYMBOLS = {
   rd_kafka_version: { parameters: [], result: "i32" },
   rd_kafka_version_str: { parameters: [], result: "pointer" },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const satisfies SymbolTable;
 
 function builtinFeatures(lib: Librdkafka): string[] {
   const conf = lib.rd_kafka_conf_new();
@@ -404,9 +413,10 @@ function explainDlopen(error: unknown): string {
   return message;
 }
 
+/** Deno's refusal for a missing `--allow-*` flag: reported as such, not as a bad candidate. */
 function isPermissionError(error: unknown): boolean {
-  return error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.NotCapable;
+  return error instanceof Error &&
+    (error.name === "NotCapable" || error.name === "PermissionDenied");
 }
 
 function messageOf(error: unknown): string {
@@ -414,16 +424,12 @@ function messageOf(error: unknown): string {
 }
 
 function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
+  return getEnv(name) || undefined;
 }
 
 function safeCwd(): string | undefined {
   try {
-    return Deno.cwd();
+    return process.cwd();
   } catch {
     return undefined;
   }
@@ -431,7 +437,7 @@ function safeCwd(): string | undefined {
 
 function readDirNames(path: string): string[] {
   try {
-    return [...Deno.readDirSync(path)].map((entry) => entry.name);
+    return fs.readdirSync(path);
   } catch {
     return [];
   }
@@ -439,7 +445,7 @@ function readDirNames(path: string): string[] {
 
 function isFile(path: string): boolean {
   try {
-    return Deno.statSync(path).isFile;
+    return fs.statSync(path).isFile();
   } catch {
     return false;
   }

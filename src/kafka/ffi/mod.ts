@@ -1,6 +1,7 @@
 /**
  * The Deno FFI transport: Racecar's Kafka port implemented over librdkafka's
- * C API with `Deno.dlopen`. Needs `--allow-ffi` (plus `--allow-read` and
+ * C API with `Deno.dlopen` (the call layer in `deno/layer.ts`; the logic is
+ * shared with the koffi transport for Node in `koffi/mod.ts`). Needs `--allow-ffi` (plus `--allow-read` and
  * `--allow-env` to find the library).
  *
  * @example
@@ -13,42 +14,14 @@
  * @module
  */
 
-import type {
-  AdminOptions,
-  AdminTransport,
-  ConsumerOptions,
-  ConsumerTransport,
-  ProducerOptions,
-  ProducerTransport,
-  Transport,
-  TransportFeatures,
-} from "../transport.ts";
-import { withConsumerDefaults } from "../_defaults.ts";
-import { type LoadedLibrary, loadLibrdkafka, type LoadOptions } from "./library.ts";
-import { FfiAdmin } from "./admin.ts";
-import { FfiConsumer } from "./consumer.ts";
-import { FfiProducer } from "./producer.ts";
+import { type LoadedLibrary, loadLibrdkafka as loadWith, type LoadOptions } from "./library.ts";
+import { denoLayer } from "./deno/layer.ts";
+import { type FfiTransport, transportOver } from "./_transport.ts";
 
 export { LibraryNotFoundError } from "../../errors.ts";
 export { MIN_VERSION } from "./library.ts";
 export type { LoadOptions } from "./library.ts";
-
-/** What the loaded library supports, plus where it came from. */
-export interface FfiTransportFeatures extends TransportFeatures {
-  /** The file (or system name) librdkafka was loaded from. */
-  libraryPath: string;
-  /**
-   * Functions of newer librdkafka releases that this build exports, e.g.
-   * `rd_kafka_message_produce_errstr` (2.3+); the adapter works without them.
-   */
-  optionalSymbols: readonly string[];
-}
-
-/** A {@link Transport} over librdkafka through `Deno.dlopen`. */
-export interface FfiTransport extends Transport {
-  /** What the loaded library supports. */
-  readonly features: FfiTransportFeatures;
-}
+export type { FfiTransport, FfiTransportFeatures } from "./_transport.ts";
 
 /**
  * Loads librdkafka (see {@link LoadOptions} for where it looks) and returns a
@@ -64,26 +37,19 @@ export interface FfiTransport extends Transport {
  * ```
  */
 export function createFfiTransport(options: LoadOptions = {}): FfiTransport {
-  return transportOver(loadLibrdkafka(options));
+  return transportOver(loadLibrdkafka(options), "deno-ffi");
 }
 
-function transportOver(library: LoadedLibrary): FfiTransport {
-  const lib = library.symbols;
-  return {
-    name: "deno-ffi",
-    librdkafkaVersion: library.version,
-    features: {
-      builtin: library.builtin,
-      versionNumber: library.versionNumber,
-      libraryPath: library.path,
-      optionalSymbols: library.optionalSymbols,
-    },
-    createConsumer: (options: ConsumerOptions): ConsumerTransport =>
-      new FfiConsumer(lib, {
-        ...options,
-        config: withConsumerDefaults(options.config, library.versionNumber),
-      }),
-    createProducer: (options: ProducerOptions): ProducerTransport => new FfiProducer(lib, options),
-    createAdmin: (options: AdminOptions): AdminTransport => new FfiAdmin(lib, options),
-  };
+/**
+ * Finds and loads librdkafka through `Deno.dlopen`; see `library.ts` for the
+ * search and the checks.
+ *
+ * @example
+ * ```ts ignore
+ * const lib = loadLibrdkafka();
+ * console.log(lib.path, lib.version);
+ * ```
+ */
+export function loadLibrdkafka(options: LoadOptions = {}): LoadedLibrary {
+  return loadWith(denoLayer, options);
 }

@@ -16,12 +16,18 @@ import type {
 import { ERR, EVENT, type Librdkafka, MSG_F_COPY, RD_KAFKA_PRODUCER, VTYPE } from "./symbols.ts";
 import { NativeClient } from "./_client.ts";
 import { kafkaError, takeError } from "./_errors.ts";
-import { address, cstr, readCString } from "./_memory.ts";
+import { cstr } from "./_memory.ts";
+import type { Pointer } from "./_layer.ts";
 
 /** `sizeof(rd_kafka_vu_t)`: an enum padded to 8, then a 64-byte union. */
 const VU_SIZE = 72;
 /** Gives empty (not null) values and keys a non-NULL address; librdkafka copies 0 bytes. */
 const EMPTY = new Uint8Array(1);
+/** `sizeof(rd_kafka_message_t)` on LP64. */
+const MESSAGE_SIZE = 72;
+/** `sizeof(rd_kafka_metadata_t)` and of one `rd_kafka_metadata_topic_t`, on LP64. */
+const METADATA_SIZE = 48;
+const METADATA_TOPIC_SIZE = 32;
 
 interface Pending {
   /** The topic it was produced to: known here, so no native topic handle is looked up. */
@@ -87,7 +93,7 @@ export class FfiProducer implements ProducerTransport {
       if (bytes === null) return view.setBigUint64(offset, 0n, true);
       const target = bytes.length === 0 ? EMPTY : bytes;
       keepAlive.push(target);
-      view.setBigUint64(offset, address(Deno.UnsafePointer.of(target)), true);
+      view.setBigUint64(offset, lib.mem.addressOf(target), true);
     };
 
     pointer(entry(VTYPE.TOPIC), this.#topicName(record.topic));
@@ -129,15 +135,16 @@ export class FfiProducer implements ProducerTransport {
     return name;
   }
 
-  #deliveryReports(event: Deno.PointerValue): void {
+  #deliveryReports(event: Pointer): void {
     const lib = this.#lib;
+    const mem = lib.mem;
     const count = Number(lib.rd_kafka_event_message_count(event));
     if (this.#drArray.length < count) this.#drArray = new BigUint64Array(count);
     const n = Number(lib.rd_kafka_event_message_array(event, this.#drArray, BigInt(count)));
     for (let i = 0; i < n; i++) {
-      const message = Deno.UnsafePointer.create(this.#drArray[i] ?? 0n);
+      const message = mem.pointer(this.#drArray[i] ?? 0n);
       if (message === null) continue;
-      const view = new Deno.UnsafePointerView(message);
+      const view = mem.view(message, MESSAGE_SIZE);
       const id = Number(view.getBigUint64(64));
       const pending = this.#pending.get(id);
       if (pending === undefined) continue;
@@ -150,7 +157,7 @@ export class FfiProducer implements ProducerTransport {
       } else {
         const text = lib.rd_kafka_message_produce_errstr === null
           ? null
-          : readCString(lib.rd_kafka_message_produce_errstr(message));
+          : mem.cstring(lib.rd_kafka_message_produce_errstr(message));
         pending.reject(kafkaError(lib, err, text));
       }
     }
@@ -183,17 +190,17 @@ export class FfiProducer implements ProducerTransport {
     try {
       const errno = await lib.rd_kafka_metadata(rk, 0, rkt, out, Math.floor(timeoutMs));
       if (errno !== 0) throw kafkaError(lib, errno);
-      const metadata = Deno.UnsafePointer.create(out[0] ?? 0n);
+      const metadata = lib.mem.pointer(out[0] ?? 0n);
       if (metadata === null) throw kafkaError(lib, ERR._FAIL, "No metadata returned");
       try {
         // rd_kafka_metadata_t: topic_cnt @16, topics @24; each topic 32 bytes.
-        const view = new Deno.UnsafePointerView(metadata);
+        const view = lib.mem.view(metadata, METADATA_SIZE);
         const topics = view.getPointer(24);
         const topicCount = view.getInt32(16);
         if (topics === null || topicCount < 1) {
           throw kafkaError(lib, ERR.UNKNOWN_TOPIC_OR_PART);
         }
-        const first = new Deno.UnsafePointerView(topics);
+        const first = lib.mem.view(topics, METADATA_TOPIC_SIZE);
         const err = first.getInt32(24);
         if (err !== 0) throw kafkaError(lib, err);
         return first.getInt32(8);

@@ -1,14 +1,17 @@
 /**
- * The librdkafka C functions the FFI adapter binds, with their `Deno.dlopen`
- * signatures, checked against `rdkafka.h` of librdkafka 2.0.
+ * The librdkafka C functions the FFI adapters bind, checked against
+ * `rdkafka.h` of librdkafka 2.0. Written once in `Deno.dlopen`'s notation;
+ * each call layer (`_layer.ts`) maps it to its runtime.
  *
  * Every call that can wait on the network or on another librdkafka thread is
- * declared `nonblocking`, so Deno runs it on a worker thread and the event loop
- * keeps turning. A few functions are bound twice under different keys: once
- * blocking for the cheap zero-timeout case, once `nonblocking` for waits.
+ * declared `nonblocking`, so the layer runs it on a worker thread and the event
+ * loop keeps turning. A few functions are bound twice under different keys:
+ * once blocking for the cheap zero-timeout case, once `nonblocking` for waits.
  *
  * @module
  */
+
+import type { BoundSymbols, CallbackSpec, FfiLayer, SymbolTable } from "./_layer.ts";
 
 /** Symbols every supported librdkafka (>= 2.0) exports. */
 export const SYMBOLS = {
@@ -219,7 +222,7 @@ export const SYMBOLS = {
   rd_kafka_topic_result_error: { parameters: ["pointer"], result: "i32" },
   rd_kafka_topic_result_error_string: { parameters: ["pointer"], result: "pointer" },
   rd_kafka_topic_result_name: { parameters: ["pointer"], result: "pointer" },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const satisfies SymbolTable;
 
 /**
  * Symbols of newer librdkafka releases. Missing ones resolve to `null`; the
@@ -230,13 +233,19 @@ export const OPTIONAL_SYMBOLS = {
   rd_kafka_message_leader_epoch: { parameters: ["pointer"], result: "i32", optional: true },
   /** librdkafka >= 2.3: the broker's own text for a failed delivery, better than err2str. */
   rd_kafka_message_produce_errstr: { parameters: ["pointer"], result: "pointer", optional: true },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const satisfies SymbolTable;
 
 /** Everything the adapter binds. */
 export const ALL_SYMBOLS = { ...SYMBOLS, ...OPTIONAL_SYMBOLS } as const;
 
-/** The bound functions. */
-export type Librdkafka = Deno.DynamicLibrary<typeof ALL_SYMBOLS>["symbols"];
+/** The bound functions, and the call layer that reads the memory they return. */
+export type Librdkafka = BoundSymbols<typeof ALL_SYMBOLS> & { readonly mem: FfiLayer };
+
+/** `rd_kafka_conf_set_rebalance_cb`'s callback: `(rk, err, partitions, opaque)`. */
+export const REBALANCE_CB = {
+  parameters: ["pointer", "i32", "pointer", "pointer"],
+  result: "void",
+} as const satisfies CallbackSpec;
 
 /** `rd_kafka_type_t`. */
 export const RD_KAFKA_PRODUCER = 0;
