@@ -13,6 +13,7 @@
  */
 
 import { withConsumerDefaults } from "./_defaults.ts";
+import { readPartitionCount } from "./_partition_count.ts";
 import Kafka from "node-rdkafka";
 import type {
   DeliveryReport as NativeDeliveryReport,
@@ -853,9 +854,19 @@ class NodeRdkafkaProducer implements ProducerTransport {
   }
 
   async partitionCount(topic: string, timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
     if (!this.#connected && !(await within(this.#ready, timeoutMs) && this.#connected)) {
       throw kafkaError(ERR.TIMED_OUT, `Cannot read metadata of topic "${topic}": not connected`);
     }
+    // A topic created a moment ago may still be unknown to the broker asked: retry while that passes.
+    return readPartitionCount(
+      topic,
+      Math.max(1, deadline - Date.now()),
+      (left) => this.#partitionCount(topic, left),
+    );
+  }
+
+  async #partitionCount(topic: string, timeoutMs: number): Promise<number> {
     const metadata = await new Promise<NativeMetadata>((resolve, reject) => {
       this.#client.getMetadata({ topic, timeout: timeoutMs }, (error, data) => {
         if (error) reject(toKafkaError(error, `Cannot read metadata of topic "${topic}"`));
