@@ -1,6 +1,6 @@
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { forwardClientLog } from "../src/logger.ts";
-import { assertEquals } from "./_assert.ts";
+import assert from "node:assert/strict";
 
 Deno.test("forwardClientLog() keeps unreachable-broker FAIL lines for debug and other FAIL lines as they are", async () => {
   const records: LogRecord[] = [];
@@ -26,7 +26,7 @@ Deno.test("forwardClientLog() keeps unreachable-broker FAIL lines for debug and 
         "authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256",
     });
     forwardClientLog({ level: 4, facility: "MAXPOLL", message: "max.poll.interval.ms exceeded" });
-    assertEquals(records.map((r) => [r.level, r.properties.facility]), [
+    assert.deepEqual(records.map((r) => [r.level, r.properties.facility]), [
       ["debug", "FAIL"],
       ["error", "FAIL"],
       ["warning", "MAXPOLL"],

@@ -11,6 +11,7 @@
  */
 
 import { getEnv } from "../_runtime.ts";
+import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 import { nodeRdkafkaUnderDeno, unknownTransport } from "./_transport_names.ts";
 

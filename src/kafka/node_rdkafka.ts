@@ -13,6 +13,7 @@
  */
 
 import { withConsumerDefaults } from "./_defaults.ts";
+import { readPartitionCount } from "./_partition_count.ts";
 import Kafka from "node-rdkafka";
 import type {
   DeliveryReport as NativeDeliveryReport,
@@ -82,6 +83,18 @@ const PRODUCER_POLL_MS = 5;
 const WAIT_SLICE_MS = 50;
 /** Upper bound for giving partitions back on close before leaving anyway. */
 const CLOSE_DRAIN_MS = 10_000;
+/**
+ * How often a consumer asks for the metadata of subscribed topics that did not
+ * exist yet. node-rdkafka's connect() reads the metadata of every topic, and
+ * librdkafka's cache expires entries in insertion order: the "unknown topic"
+ * entry a subscription adds after those (meant to live 100 ms) then lives as
+ * long as they do (`metadata.max.age.ms`, 15 minutes), and the group does not
+ * look for the topic again until `topic.metadata.refresh.interval.ms` (5
+ * minutes). A request for the topic itself replaces that entry, and the
+ * group's next join attempt (each second) finds the topic, as it does at once
+ * under the FFI adapter, whose cache holds nothing else.
+ */
+const MISSING_TOPIC_CHECK_MS = 1_000;
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -368,6 +381,9 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
   #lost = false;
   /** `group.instance.id` is set: closing must not leave the group. */
   readonly #staticMember: boolean;
+  /** Subscribed topics not seen in the cluster's metadata yet. */
+  #missing = new Set<string>();
+  #missingTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ConsumerOptions) {
     this.#options = options;
@@ -415,11 +431,37 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
     try {
       if (this.#client.subscription().length > 0) this.#client.unsubscribe();
       this.#client.subscribe(topics);
+      // librdkafka takes "^..." as a pattern: no single topic to ask for.
+      this.#missing = new Set(topics.filter((topic) => !topic.startsWith("^")));
+      this.#checkMissingTopics();
     } catch (error) {
       const mapped = toKafkaError(error, `Cannot subscribe to ${JSON.stringify(topics)}`);
       if (this.#connected) throw mapped;
       this.#options.onError?.(mapped);
     }
+  }
+
+  /** Asks for each subscribed topic not seen yet until it exists (see MISSING_TOPIC_CHECK_MS). */
+  #checkMissingTopics(): void {
+    clearTimeout(this.#missingTimer);
+    this.#missingTimer = undefined;
+    if (this.#closing !== undefined || !this.#connected || this.#missing.size === 0) return;
+    const asked = this.#missing;
+    Promise.all([...asked].map((topic) =>
+      new Promise<void>((resolve) => {
+        this.#client.getMetadata(
+          { topic, allTopics: false, timeout: MISSING_TOPIC_CHECK_MS },
+          (error, data) => {
+            const found = data?.topics.find((t) => t.name === topic);
+            if (!error && found !== undefined && found.partitions.length > 0) asked.delete(topic);
+            resolve();
+          },
+        );
+      })
+    )).then(() => {
+      if (asked !== this.#missing || this.#closing !== undefined || asked.size === 0) return;
+      this.#missingTimer = setTimeout(() => this.#checkMissingTopics(), MISSING_TOPIC_CHECK_MS);
+    });
   }
 
   async consume(max: number, timeoutMs: number): Promise<RawMessage[]> {
@@ -729,6 +771,7 @@ class NodeRdkafkaConsumer implements ConsumerTransport {
 
   async #close(): Promise<void> {
     this.wakeup();
+    clearTimeout(this.#missingTimer);
     await this.#ready;
     if (this.#consuming) await this.#consuming.catch(() => {});
     if (!this.#connected) return;
@@ -875,11 +918,21 @@ class NodeRdkafkaProducer implements ProducerTransport {
   }
 
   async partitionCount(topic: string, timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
     if (!this.#connected && !(await within(this.#ready, timeoutMs) && this.#connected)) {
       throw kafkaError(ERR.TIMED_OUT, `Cannot read metadata of topic "${topic}": not connected`);
     }
+    // A topic created a moment ago may still be unknown to the broker asked: retry while that passes.
+    return readPartitionCount(
+      topic,
+      Math.max(1, deadline - Date.now()),
+      (left) => this.#partitionCount(topic, left),
+    );
+  }
+
+  async #partitionCount(topic: string, timeoutMs: number): Promise<number> {
     const metadata = await new Promise<NativeMetadata>((resolve, reject) => {
-      this.#client.getMetadata({ topic, timeout: timeoutMs }, (error, data) => {
+      this.#client.getMetadata({ topic, allTopics: false, timeout: timeoutMs }, (error, data) => {
         if (error) reject(toKafkaError(error, `Cannot read metadata of topic "${topic}"`));
         else resolve(data);
       });

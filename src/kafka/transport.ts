@@ -251,7 +251,12 @@ export interface ProducerTransport {
    */
   produce(record: ProduceRecord): Promise<DeliveryReport>;
 
-  /** Number of partitions of a topic, from the cluster's metadata. */
+  /**
+   * Number of partitions of a topic, from the cluster's metadata. A topic the
+   * cluster does not know yet (created a moment ago) is asked for again until
+   * `timeoutMs` ran out; then it rejects with `ERR_UNKNOWN_TOPIC_OR_PART`
+   * naming the topic.
+   */
   partitionCount(topic: string, timeoutMs: number): Promise<number>;
 
   /** Waits until every queued message was delivered or failed; rejects on timeout. */

@@ -1,7 +1,7 @@
 import { getLogger, reset } from "@logtape/logtape";
 import { setUpLogging } from "../../src/cli/_logging.ts";
 import { KafkaError } from "../../src/errors.ts";
-import { assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 
 async function logged(
   options: Omit<Parameters<typeof setUpLogging>[0], "logfile">,
@@ -28,12 +28,12 @@ Deno.test("setUpLogging() writes one JSON object per line, errors without a stac
       error,
     });
   });
-  assertEquals(lines.length, 1);
+  assert.deepEqual(lines.length, 1);
   const record = JSON.parse(lines[0]!);
-  assertEquals(record.level, "WARN");
-  assertEquals(record.logger, "racecar.runner");
-  assertEquals(record.message, "Poll failed for OrdersConsumer: Connection refused");
-  assertEquals(record.properties.error, {
+  assert.deepEqual(record.level, "WARN");
+  assert.deepEqual(record.logger, "racecar.runner");
+  assert.deepEqual(record.message, "Poll failed for OrdersConsumer: Connection refused");
+  assert.deepEqual(record.properties.error, {
     name: "KafkaError",
     message: "Connection refused",
     code: "ERR__TRANSPORT",
@@ -46,7 +46,7 @@ Deno.test("setUpLogging() keeps librdkafka's lines at librdkafka_log_level when 
     getLogger(["racecar", "librdkafka"]).warn("[FAIL] kept");
     getLogger(["racecar", "runner"]).debug("racecar detail");
   });
-  assertEquals(lines.map((line) => line.replace(/^\S+ \S+ \S+ \[\w+\] /, "")), [
+  assert.deepEqual(lines.map((line) => line.replace(/^\S+ \S+ \S+ \[\w+\] /, "")), [
     "racecar·librdkafka: [FAIL] kept",
     "racecar·runner: racecar detail",
   ]);
@@ -56,5 +56,5 @@ Deno.test("setUpLogging() lets log_level win when it is stricter than librdkafka
   const lines = await logged({ level: "error", librdkafkaLevel: "debug" }, () => {
     getLogger(["racecar", "librdkafka"]).warn("[FAIL] hidden");
   });
-  assertEquals(lines, []);
+  assert.deepEqual(lines, []);
 });

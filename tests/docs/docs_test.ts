@@ -11,7 +11,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { ROOT } from "../cli/_helpers.ts";
 import { NPM_BINS, npmExports } from "../../scripts/build_npm.ts";
 import { packageSource } from "../../src/cli/generate.ts";
@@ -26,7 +26,7 @@ Deno.test("README.md and docs/*.md: every TypeScript block type-checks against t
       cwd: ROOT,
     }).output();
     const output = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-    assertEquals(code, 0, output);
+    assert.deepEqual(code, 0, output);
     // The check really reads Markdown blocks: a wrong one fails it.
     const probe = join(await Deno.makeTempDir({ prefix: "racecar-docs-" }), "probe.md");
     await Deno.writeTextFile(
@@ -38,7 +38,7 @@ Deno.test("README.md and docs/*.md: every TypeScript block type-checks against t
       cwd: ROOT,
     }).output();
     await Deno.remove(dirname(probe), { recursive: true });
-    assertEquals(wrong.code, 1, "a wrong block passed the check");
+    assert.deepEqual(wrong.code, 1, "a wrong block passed the check");
   } finally {
     await Deno.remove(importMap);
   }
@@ -50,7 +50,7 @@ Deno.test("every partial (ignored) TypeScript block says why in its first line",
       if (!["ts", "typescript"].includes(block.lang) || !block.attributes.includes("ignore")) {
         continue;
       }
-      assert(
+      assert.ok(
         block.text.startsWith("// Partial:"),
         `${doc}:${block.line}: start with "// Partial:"`,
       );
@@ -80,17 +80,17 @@ Deno.test("the JSR and npm export maps agree, and every entry point the docs and
   const jsrSubpaths = Object.keys(config.exports).sort();
   const npm = npmExports(config.exports);
   const npmSubpaths = Object.keys(npm).filter((s) => s !== "./package.json").sort();
-  assertEquals(npmSubpaths, jsrSubpaths, "npm and JSR export different subpaths");
+  assert.deepEqual(npmSubpaths, jsrSubpaths, "npm and JSR export different subpaths");
   for (const subpath of jsrSubpaths) {
     const entry = npm[subpath] as { import: string };
-    assertEquals(
+    assert.deepEqual(
       entry.import,
       config.exports[subpath]!.replace(/\.ts$/, ".js"),
       `${subpath} means different modules on JSR and npm`,
     );
   }
   // `npm:racecar` with no subpath runs the `racecar` bin.
-  assert("racecar" in NPM_BINS && "racecarctl" in NPM_BINS);
+  assert.ok("racecar" in NPM_BINS && "racecarctl" in NPM_BINS);
 
   const sources: [string, string][] = [];
   for (const doc of await documents()) {
@@ -107,14 +107,17 @@ Deno.test("the JSR and npm export maps agree, and every entry point the docs and
     const { jsr, npm: npmNamed } = namedSubpaths(text);
     for (const subpath of jsr) {
       named += 1;
-      assert(jsrSubpaths.includes(subpath), `${where} names jsr:@racecar/cli${subpath.slice(1)}`);
+      assert.ok(
+        jsrSubpaths.includes(subpath),
+        `${where} names jsr:@racecar/cli${subpath.slice(1)}`,
+      );
     }
     for (const subpath of npmNamed) {
       named += 1;
-      assert(npmSubpaths.includes(subpath), `${where} names racecar${subpath.slice(1)} (npm)`);
+      assert.ok(npmSubpaths.includes(subpath), `${where} names racecar${subpath.slice(1)} (npm)`);
     }
   }
-  assert(named > 10, `only ${named} specifiers found: is the pattern still right?`);
+  assert.ok(named > 10, `only ${named} specifiers found: is the pattern still right?`);
 });
 
 Deno.test("README's Node.js commands are ones docs/node.md runs (tested by the Node journey)", async () => {
@@ -125,6 +128,6 @@ Deno.test("README's Node.js commands are ones docs/node.md runs (tested by the N
   const nodeBlock = readme.find((b) => b.lang === "sh" && b.text.includes("npm install racecar"));
   if (nodeBlock === undefined) throw new Error("README has no Node.js block");
   for (const line of nodeBlock.text.split("\n").filter((l) => l.trim() !== "")) {
-    assert(nodeDoc.some((l) => l.startsWith(line)), `README's "${line}" is not in docs/node.md`);
+    assert.ok(nodeDoc.some((l) => l.startsWith(line)), `README's "${line}" is not in docs/node.md`);
   }
 });

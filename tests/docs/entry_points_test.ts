@@ -10,7 +10,7 @@
 
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { cleanEnv, ROOT } from "../cli/_helpers.ts";
 import { checkoutImportMap } from "./_docs.ts";
 
@@ -58,8 +58,8 @@ console.log("library:", typeof Consumer, typeof produceSync, typeof testConsumer
 `,
     );
     const imported = await deno(dir, ["run", "-A", "--import-map=import_map.json", "app.ts"]);
-    assertEquals(imported.code, 0, imported.output);
-    assert(imported.output.includes("library: function function function"), imported.output);
+    assert.deepEqual(imported.code, 0, imported.output);
+    assert.ok(imported.output.includes("library: function function function"), imported.output);
 
     // The trap works: running the same specifier loads the command line.
     const ran = await deno(dir, [
@@ -69,7 +69,7 @@ console.log("library:", typeof Consumer, typeof produceSync, typeof testConsumer
       "jsr:@racecar/cli",
       "--version",
     ]);
-    assert(ran.output.includes("CLI module loaded"), ran.output);
+    assert.ok(ran.output.includes("CLI module loaded"), ran.output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -82,11 +82,11 @@ Deno.test("running jsr:@racecar/cli and jsr:@racecar/cli/racecarctl starts the c
     await Deno.writeTextFile(join(dir, "import_map.json"), JSON.stringify(map));
     const flags = ["run", "-A", "--import-map=import_map.json"];
     const version = await deno(dir, [...flags, "jsr:@racecar/cli", "--version"]);
-    assertEquals(version.code, 0, version.output);
-    assert(/^Racecar \d+\.\d+\.\d+/m.test(version.output), version.output);
+    assert.deepEqual(version.code, 0, version.output);
+    assert.ok(/^Racecar \d+\.\d+\.\d+/m.test(version.output), version.output);
     const ctl = await deno(dir, [...flags, "jsr:@racecar/cli/racecarctl", "nonsense"]);
-    assertEquals(ctl.code, 2, ctl.output);
-    assert(ctl.output.includes("invalid command: nonsense"), ctl.output);
+    assert.deepEqual(ctl.code, 2, ctl.output);
+    assert.ok(ctl.output.includes("invalid command: nonsense"), ctl.output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   alive,
   BROKERS,
@@ -21,32 +21,32 @@ import {
 
 Deno.test("`racecarctl` lists its commands and exits 0 when given no command", async () => {
   const result = await ctl([]);
-  assertEquals(result.code, 0);
-  assert(result.stdout.startsWith("No command specified. Commands:"));
+  assert.deepEqual(result.code, 0);
+  assert.ok(result.stdout.startsWith("No command specified. Commands:"));
   for (const name of ["status", "stop", "produce", "liveness_probe", "readiness_probe"]) {
-    assert(result.stdout.includes(` - ${name}`), name);
+    assert.ok(result.stdout.includes(` - ${name}`), name);
   }
 });
 
 Deno.test("`racecarctl` exits 2 with racecar's message when the command is unknown", async () => {
   const result = await ctl(["bogus"]);
-  assertEquals(result.code, 2);
-  assertEquals(result.stderr, "Error: invalid command: bogus\n");
+  assert.deepEqual(result.code, 2);
+  assert.deepEqual(result.stderr, "Error: invalid command: bogus\n");
 });
 
 Deno.test("`racecarctl status` exits 2 when no pidfile is given", async () => {
   const result = await ctl(["status"]);
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("No pidfile specified"));
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("No pidfile specified"));
 });
 
 Deno.test("`racecarctl produce` exits 2 when topic or value is missing", async () => {
   const noTopic = await ctl(["produce", "-v", "x"]);
-  assertEquals(noTopic.code, 2);
-  assertEquals(noTopic.stderr, "Error: no topic specified\n");
+  assert.deepEqual(noTopic.code, 2);
+  assert.deepEqual(noTopic.stderr, "Error: no topic specified\n");
   const noValue = await ctl(["produce", "-t", "x"]);
-  assertEquals(noValue.code, 2);
-  assert(noValue.stderr.startsWith("Error: no message value specified: pass --value"));
+  assert.deepEqual(noValue.code, 2);
+  assert.ok(noValue.stderr.startsWith("Error: no message value specified: pass --value"));
 });
 
 Deno.test({
@@ -60,9 +60,9 @@ Deno.test({
       ["produce", "-t", topic, "-k", "k1", "-v", "hello", "-H", "a=1", "-H", "b=2", "-p", "2"],
       { env: cleanEnv({ RACECAR_BROKERS: BROKERS }) },
     );
-    assertEquals(result.code, 0, result.stderr);
-    assertEquals(result.stderr, "=> Delivered message to Kafka cluster\n");
-    assertEquals(result.stdout, `${topic}/2@0\n`);
+    assert.deepEqual(result.code, 0, result.stderr);
+    assert.deepEqual(result.stderr, "=> Delivered message to Kafka cluster\n");
+    assert.deepEqual(result.stdout, `${topic}/2@0\n`);
   },
 });
 
@@ -83,27 +83,27 @@ Deno.test({
     try {
       const started = Date.now();
       const parent = racecar([...args, "--log", `${dir}/racecar.log`], { cwd: dir, env });
-      assertEquals((await parent.status()).code, 0, parent.output);
+      assert.deepEqual((await parent.status()).code, 0, parent.output);
       console.log(`daemon started (pid file written) in ${Date.now() - started} ms`);
-      assert(parent.stderr.includes("=> Starting background process"));
-      assert(parent.stderr.includes(`=> Writing PID to ${pidfile}`));
+      assert.ok(parent.stderr.includes("=> Starting background process"));
+      assert.ok(parent.stderr.includes(`=> Writing PID to ${pidfile}`));
       daemonPid = Number((await Deno.readTextFile(pidfile)).trim());
-      assert(alive(daemonPid));
+      assert.ok(alive(daemonPid));
 
       const status = await ctl(["status", "--pidfile", pidfile], { cwd: dir, env });
-      assertEquals(status.code, 0);
-      assertEquals(status.stdout, `running (PID = ${daemonPid})\n`);
+      assert.deepEqual(status.code, 0);
+      assert.deepEqual(status.stdout, `running (PID = ${daemonPid})\n`);
 
       const second = racecar(args, { cwd: dir, env });
-      assertEquals((await second.status()).code, 1);
-      assert(
+      assert.deepEqual((await second.status()).code, 1);
+      assert.ok(
         second.stderr.includes(`=> Racecar is already running with that PID file (${pidfile})`),
       );
 
       const stop = await ctl(["stop", "--pidfile", pidfile], { cwd: dir, env });
-      assertEquals(stop.code, 0, stop.stderr);
-      assert(stop.stdout.endsWith("Racecar stopped\n"), stop.stdout);
-      assert(!alive(daemonPid));
+      assert.deepEqual(stop.code, 0, stop.stderr);
+      assert.ok(stop.stdout.endsWith("Racecar stopped\n"), stop.stdout);
+      assert.ok(!alive(daemonPid));
       await waitUntil("the pid file to be removed", async () => {
         try {
           await Deno.stat(pidfile);
@@ -113,10 +113,10 @@ Deno.test({
         }
       }, 5000);
       const after = await ctl(["status", "--pidfile", pidfile], { cwd: dir, env });
-      assertEquals(after.code, 1);
-      assertEquals(after.stdout, "exited\n");
+      assert.deepEqual(after.code, 1);
+      assert.deepEqual(after.stdout, "exited\n");
       const log = await Deno.readTextFile(`${dir}/racecar.log`);
-      assert(log.includes("=> EchoConsumer stopped"), log);
+      assert.ok(log.includes("=> EchoConsumer stopped"), log);
     } finally {
       if (daemonPid !== undefined && alive(daemonPid)) Deno.kill(daemonPid, "SIGKILL");
       await Deno.remove(dir, { recursive: true });
@@ -140,10 +140,10 @@ Deno.test({
         ["EchoConsumer", "--require", FIXTURES, "--daemonize", "--pidfile", pidfile],
         { cwd: dir, env },
       );
-      assertEquals((await parent.status()).code, 0, parent.output);
+      assert.deepEqual((await parent.status()).code, 0, parent.output);
       daemonPid = Number((await Deno.readTextFile(pidfile)).trim());
-      assert(daemonPid !== 999999999 && alive(daemonPid));
-      assertEquals((await ctl(["stop", "--pidfile", pidfile], { cwd: dir, env })).code, 0);
+      assert.ok(daemonPid !== 999999999 && alive(daemonPid));
+      assert.deepEqual((await ctl(["stop", "--pidfile", pidfile], { cwd: dir, env })).code, 0);
     } finally {
       if (daemonPid !== undefined && alive(daemonPid)) Deno.kill(daemonPid, "SIGKILL");
       await Deno.remove(dir, { recursive: true });
@@ -176,8 +176,8 @@ Deno.test({
     const probe = (name: string) => ctl([name], { cwd: dir, env: cleanEnv(probeEnv) });
     // Before the consumer starts (not merely before it got going: that would race).
     const before = await probe("liveness_probe");
-    assertEquals(before.code, 1);
-    assert(before.stderr.includes("Racecar healthcheck failed: Liveness file not found"));
+    assert.deepEqual(before.code, 1);
+    assert.ok(before.stderr.includes("Racecar healthcheck failed: Liveness file not found"));
     const proc = racecar(["StallConsumer", "--require", FIXTURES], { cwd: dir, env });
     try {
       await proc.waitFor("Liveness probe enabled");
@@ -185,7 +185,7 @@ Deno.test({
       await waitUntil("readiness to pass", async () => (await probe("readiness_probe")).code === 0);
 
       const produced = await ctl(["produce", "-t", topic, "-v", "stall"], { env });
-      assertEquals(produced.code, 0, produced.stderr);
+      assert.deepEqual(produced.code, 0, produced.stderr);
       await proc.waitFor(/processed pid=\d+ 0@\d+ stall/);
       let failure = "";
       await waitUntil("liveness to fail during the stall", async () => {
@@ -193,7 +193,7 @@ Deno.test({
         failure = result.stderr;
         return result.code === 1;
       }, 4000);
-      assert(failure.includes("No liveness within interval 2s"), failure);
+      assert.ok(failure.includes("No liveness within interval 2s"), failure);
       await proc.waitFor("stall over");
       await waitUntil(
         "liveness to pass again",
@@ -201,13 +201,13 @@ Deno.test({
       );
 
       proc.kill("SIGTERM");
-      assertEquals((await proc.status()).code, 0, proc.output);
+      assert.deepEqual((await proc.status()).code, 0, proc.output);
       const after = await probe("liveness_probe");
-      assertEquals(after.code, 1);
-      assert(after.stderr.includes("Liveness file not found"));
+      assert.deepEqual(after.code, 1);
+      assert.ok(after.stderr.includes("Liveness file not found"));
       const notReady = await probe("readiness_probe");
-      assertEquals(notReady.code, 1);
-      assert(notReady.stderr.includes("Racecar readiness check failed"));
+      assert.deepEqual(notReady.code, 1);
+      assert.ok(notReady.stderr.includes("Racecar readiness check failed"));
     } finally {
       await proc.dispose();
       await Deno.remove(dir, { recursive: true });
@@ -222,14 +222,14 @@ Deno.test("`racecarctl liveness_probe` skips config files when RACECAR_LIVENESS_
     await Deno.writeTextFile(`${dir}/config/racecar.yml`, "common:\n  no_such_key: 1\n");
     const base = { RACECAR_LIVENESS_PROBE_FILE_PATH: `${dir}/live` };
     const reading = await ctl(["liveness_probe"], { cwd: dir, env: cleanEnv(base) });
-    assertEquals(reading.code, 2);
-    assert(reading.stderr.includes("no_such_key"), reading.stderr);
+    assert.deepEqual(reading.code, 2);
+    assert.ok(reading.stderr.includes("no_such_key"), reading.stderr);
     await Deno.writeTextFile(`${dir}/live`, "");
     const skipping = await ctl(["liveness_probe"], {
       cwd: dir,
       env: cleanEnv({ ...base, RACECAR_LIVENESS_PROBE_SKIP_CONFIG_FILES: "true" }),
     });
-    assertEquals(skipping.code, 0, skipping.stderr);
+    assert.deepEqual(skipping.code, 0, skipping.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -237,6 +237,6 @@ Deno.test("`racecarctl liveness_probe` skips config files when RACECAR_LIVENESS_
 
 Deno.test("`racecarctl readiness_probe` exits 2 when no readiness file is configured", async () => {
   const result = await ctl(["readiness_probe"], { env: cleanEnv() });
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("readiness_probe_file_path"));
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("readiness_probe_file_path"));
 });

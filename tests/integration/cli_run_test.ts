@@ -7,7 +7,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { cleanEnv, FIXTURES, racecar, unique, waitUntil } from "../cli/_helpers.ts";
 import { CONFIG_DUMP_SIGNAL } from "../../src/_runtime.ts";
 
@@ -31,7 +31,7 @@ async function configDump(dir: string, env: Record<string, string>, flags: strin
     proc.kill(CONFIG_DUMP_SIGNAL);
     await proc.waitFor(/fetch_messages = \d+/);
     proc.kill("SIGTERM");
-    assertEquals((await proc.status()).code, 0, proc.output);
+    assert.deepEqual((await proc.status()).code, 0, proc.output);
     return proc.stderr;
   } finally {
     await proc.dispose();
@@ -70,7 +70,7 @@ Deno.test({
       const dir = await project(files);
       try {
         const dump = await configDump(dir, memoryEnv(env), flags);
-        assertEquals(
+        assert.deepEqual(
           fetchMessages(dump),
           expected,
           `files ${Object.keys(files)}, env ${JSON.stringify(env)}, flags ${flags}`,
@@ -99,8 +99,11 @@ Deno.test({
         proc.kill(CONFIG_DUMP_SIGNAL);
         await waitUntil("a second dump", () => proc.stderr.split("fetch_messages =").length > 2);
         proc.kill("SIGTERM");
-        assertEquals((await proc.status()).code, 0, proc.output);
-        assert(!proc.output.includes("Debugger listening"), `a debugger opened:\n${proc.output}`);
+        assert.deepEqual((await proc.status()).code, 0, proc.output);
+        assert.ok(
+          !proc.output.includes("Debugger listening"),
+          `a debugger opened:\n${proc.output}`,
+        );
       } finally {
         await proc.dispose();
       }
@@ -125,9 +128,9 @@ Deno.test({
           RACECAR_PRODUCER: `ssl.key.password=${secret}`,
         }),
       );
-      assert(dump.includes('sasl_password = "[REDACTED]"'), dump);
-      assert(dump.includes("ssl.key.password=[REDACTED]"), dump);
-      assert(!dump.includes(secret), "the secret was printed");
+      assert.ok(dump.includes('sasl_password = "[REDACTED]"'), dump);
+      assert.ok(dump.includes("ssl.key.password=[REDACTED]"), dump);
+      assert.ok(!dump.includes(secret), "the secret was printed");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -148,8 +151,8 @@ async function runToEnd(args: string[], env: Record<string, string> = memoryEnv(
 
 Deno.test("`racecar` exits 2 naming the flag when a flag is unknown", async () => {
   const result = await runToEnd(["EchoConsumer", "--require", FIXTURES, "--fetch-mesages", "3"]);
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("unknown option '--fetch-mesages'"), result.stderr);
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("unknown option '--fetch-mesages'"), result.stderr);
 });
 
 Deno.test("`racecar` exits 2 with a did-you-mean when a RACECAR_ variable is unknown", async () => {
@@ -157,16 +160,16 @@ Deno.test("`racecar` exits 2 with a did-you-mean when a RACECAR_ variable is unk
     ["EchoConsumer", "--require", FIXTURES],
     memoryEnv({ RACECAR_FETCH_MESAGES: "3" }),
   );
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("Unknown environment variable RACECAR_FETCH_MESAGES"));
-  assert(result.stderr.includes("did you mean 'RACECAR_FETCH_MESSAGES'?"), result.stderr);
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("Unknown environment variable RACECAR_FETCH_MESAGES"));
+  assert.ok(result.stderr.includes("did you mean 'RACECAR_FETCH_MESSAGES'?"), result.stderr);
 });
 
 Deno.test("`racecar` exits 2 naming the setting when a value is invalid", async () => {
   const result = await runToEnd(["EchoConsumer", "--require", FIXTURES, "--fetch-messages", "x"]);
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("fetch"), result.stderr);
-  assert(!result.stderr.includes("Crashed"), result.stderr);
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("fetch"), result.stderr);
+  assert.ok(!result.stderr.includes("Crashed"), result.stderr);
 });
 
 Deno.test("`racecar` exits 2 naming both settings when pause_timeout -1 meets max_retries", async () => {
@@ -181,25 +184,25 @@ Deno.test("`racecar` exits 2 naming both settings when pause_timeout -1 meets ma
     "--dead-letter-topic",
     "echo-dlq",
   ]);
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("'pause_timeout'"), result.stderr);
-  assert(result.stderr.includes("'max_retries'"), result.stderr);
-  assert(!result.stderr.includes("Crashed"), result.stderr);
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("'pause_timeout'"), result.stderr);
+  assert.ok(result.stderr.includes("'max_retries'"), result.stderr);
+  assert.ok(!result.stderr.includes("Crashed"), result.stderr);
 });
 
 Deno.test("`racecar` exits 2 listing where it looked when the consumer does not exist", async () => {
   const result = await runToEnd(["NoSuchConsumer"]);
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("Cannot find consumer class NoSuchConsumer"), result.stderr);
-  assert(result.stderr.includes("no_such_consumer.ts"), result.stderr);
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("Cannot find consumer class NoSuchConsumer"), result.stderr);
+  assert.ok(result.stderr.includes("no_such_consumer.ts"), result.stderr);
 });
 
 Deno.test("`racecar` exits 2 when the consumer implements no process method", async () => {
   const result = await runToEnd(["NoProcessConsumer", "--require", FIXTURES]);
-  assertEquals(result.code, 2);
+  assert.deepEqual(result.code, 2);
   // The loader does not recognise a class without process as a consumer (see the report).
-  assert(result.stderr.includes("NoProcessConsumer"), result.stderr);
-  assert(!result.stderr.includes("Crashed"), result.stderr);
+  assert.ok(result.stderr.includes("NoProcessConsumer"), result.stderr);
+  assert.ok(!result.stderr.includes("Crashed"), result.stderr);
 });
 
 Deno.test({
@@ -208,32 +211,32 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const result = await runToEnd(["CrashInSetupConsumer", "--require", FIXTURES]);
-    assertEquals(result.code, 1);
-    assert(
+    assert.deepEqual(result.code, 1);
+    assert.ok(
       result.stderr.includes("=> Crashed: Error: Cannot open the fixture database"),
       result.stderr,
     );
-    assert(result.stderr.includes("--- Caused by: ---"));
-    assert(result.stderr.includes("connection refused by the fixture database"));
+    assert.ok(result.stderr.includes("--- Caused by: ---"));
+    assert.ok(result.stderr.includes("connection refused by the fixture database"));
   },
 });
 
 Deno.test("`racecar --version` prints the version and exits 0", async () => {
   const result = await runToEnd(["--version"]);
-  assertEquals(result.code, 0);
-  assert(/^Racecar \d+\.\d+\.\d+/.test(result.stdout + result.stderr));
+  assert.deepEqual(result.code, 0);
+  assert.ok(/^Racecar \d+\.\d+\.\d+/.test(result.stdout + result.stderr));
 });
 
 Deno.test("`racecar --help` lists the setting flags and the subcommands and exits 0", async () => {
   const result = await runToEnd(["--help"]);
-  assertEquals(result.code, 0);
+  assert.deepEqual(result.code, 0);
   for (const text of ["--max-wait-time", "--daemonize", "--pidfile", "init", "generate"]) {
-    assert(result.stdout.includes(text), `${text} missing from --help`);
+    assert.ok(result.stdout.includes(text), `${text} missing from --help`);
   }
 });
 
 Deno.test("`racecar` with no consumer exits 2", async () => {
   const result = await runToEnd([]);
-  assertEquals(result.code, 2);
-  assert(result.stderr.includes("missing required argument 'consumer'"));
+  assert.deepEqual(result.code, 2);
+  assert.ok(result.stderr.includes("missing required argument 'consumer'"));
 });

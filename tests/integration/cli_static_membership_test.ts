@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { parse } from "yaml";
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   BROKERS,
   cleanEnv,
@@ -40,8 +40,8 @@ Deno.test("`racecar --group-instance-id` exits 2 naming the flag when the id has
     ["EchoConsumer", "--require", FIXTURES, "--group-instance-id", "pod 0"],
     {},
   );
-  assertEquals(result.code, 2, result.stderr);
-  assertEquals(
+  assert.deepEqual(result.code, 2, result.stderr);
+  assert.deepEqual(
     result.stderr.trim(),
     `Error: Invalid configuration 'group_instance_id' from --group-instance-id: may contain ` +
       `only ASCII letters, digits, ".", "_" and "-", got "pod 0"`,
@@ -53,8 +53,8 @@ Deno.test("`racecar --group-instance-id ''` exits 2: an empty id is not a static
     ["EchoConsumer", "--require", FIXTURES, "--group-instance-id", ""],
     {},
   );
-  assertEquals(result.code, 2, result.stderr);
-  assert(
+  assert.deepEqual(result.code, 2, result.stderr);
+  assert.ok(
     result.stderr.startsWith(
       "Error: Invalid configuration 'group_instance_id' from --group-instance-id: must not be " +
         "empty",
@@ -69,22 +69,22 @@ Deno.test("`racecar` exits 2 when parallel workers would make group_instance_id 
     ["ParallelConsumer", "--require", FIXTURES],
     { RACECAR_GROUP_INSTANCE_ID: base },
   );
-  assertEquals(result.code, 2, result.stderr);
-  assert(
+  assert.deepEqual(result.code, 2, result.stderr);
+  assert.ok(
     result.stderr.includes(
       `with 3 parallel workers it becomes "${base}-3" for the last one, which must be at most ` +
         `${MAX_GROUP_INSTANCE_ID_LENGTH} characters long, got ${base.length + 2}`,
     ),
     result.stderr,
   );
-  assert(!result.stderr.includes("Started worker"), "no worker was started");
+  assert.ok(!result.stderr.includes("Started worker"), "no worker was started");
 });
 
 /** The fenced code blocks of docs/operations.md's "Restarts without rebalances", by language. */
 async function documentedExamples(): Promise<Map<string, string>> {
   const docs = await Deno.readTextFile(join(ROOT, "docs", "operations.md"));
   const start = docs.indexOf("\n## Restarts without rebalances\n");
-  assert(start >= 0, "docs/operations.md has the section");
+  assert.ok(start >= 0, "docs/operations.md has the section");
   const end = docs.indexOf("\n## ", start + 1);
   const section = docs.slice(start, end < 0 ? undefined : end);
   const blocks = new Map<string, string>();
@@ -111,7 +111,7 @@ async function runUntilAssigned(env: Record<string, string>): Promise<string> {
   try {
     await proc.waitFor(/assignment pid=\d+ \[\S+\]/, 60_000);
     proc.kill("SIGTERM");
-    assertEquals((await proc.status(60_000)).code, 0, proc.stderr);
+    assert.deepEqual((await proc.status(60_000)).code, 0, proc.stderr);
     return proc.stderr;
   } finally {
     await proc.dispose();
@@ -141,7 +141,7 @@ Deno.test({
         };
       };
     };
-    assertEquals(manifest.kind, "StatefulSet");
+    assert.deepEqual(manifest.kind, "StatefulSet");
     // A StatefulSet names its pods <name>-<ordinal>; the downward API hands the name in.
     const podName = `${manifest.metadata.name}-1`;
     const env: Record<string, string> = {};
@@ -149,9 +149,9 @@ Deno.test({
       if (entry.value !== undefined) env[entry.name] = entry.value;
       else if (entry.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[entry.name] = podName;
     }
-    assertEquals(env.RACECAR_GROUP_INSTANCE_ID, podName);
+    assert.deepEqual(env.RACECAR_GROUP_INSTANCE_ID, podName);
     const stderr = await runUntilAssigned(env);
-    assert(stderr.includes(`=> Static member ${podName} (group.instance.id)`), stderr);
+    assert.ok(stderr.includes(`=> Static member ${podName} (group.instance.id)`), stderr);
   },
 });
 
@@ -169,8 +169,8 @@ Deno.test({
       env[name!] = value!.replace(/%(\w)/g, (_, s: string) => specifiers[s] ?? `%${s}`);
     }
     const id = "payments-worker-7.example.com-2";
-    assertEquals(env.RACECAR_GROUP_INSTANCE_ID, id);
+    assert.deepEqual(env.RACECAR_GROUP_INSTANCE_ID, id);
     const stderr = await runUntilAssigned(env);
-    assert(stderr.includes(`=> Static member ${id} (group.instance.id)`), stderr);
+    assert.ok(stderr.includes(`=> Static member ${id} (group.instance.id)`), stderr);
   },
 });

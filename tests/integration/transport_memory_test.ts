@@ -32,6 +32,7 @@ const APPLICABLE = new Set([
   "onRebalance() tells an idle member it joined with an empty assign (cooperative-sticky)",
   "consume() labels each message with its topic after topics are deleted and re-created",
   "createTopics() is idempotent and deleteTopics() ignores unknown topics",
+  "partitionCount() waits for a topic created a moment ago instead of failing as unknown",
   "createPartitions() grows a topic and refuses a count that is not larger",
   "produce() rejects a message larger than message.max.bytes with ERR_MSG_SIZE_TOO_LARGE",
   "close() is idempotent for consumers, producers and admin clients",

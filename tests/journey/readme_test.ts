@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { BROKERS, cleanEnv, Proc, unique } from "../cli/_helpers.ts";
 import { checkoutImportMap, commandLines, fileBlock, parseCommand } from "../docs/_docs.ts";
 
@@ -28,7 +28,7 @@ function run(line: string, dir: string, replace: Record<string, string> = {}): P
   let text = line.replaceAll("127.0.0.1:9092", BROKERS);
   for (const [from, to] of Object.entries(replace)) text = text.replaceAll(from, to);
   const { env, argv } = parseCommand(text);
-  assertEquals(argv[0], "deno", `a README command that is not deno: ${line}`);
+  assert.deepEqual(argv[0], "deno", `a README command that is not deno: ${line}`);
   return new Proc([Deno.execPath(), ...argv.slice(1)], { cwd: dir, env: cleanEnv(env) });
 }
 
@@ -47,20 +47,20 @@ Deno.test({
       /^(RACECAR_\w+=\S+ )*deno run -A jsr:@racecar\/cli(\/racecarctl)? (GreetingsConsumer|produce)/,
     );
     if (start === undefined || produce === undefined) throw new Error("README lost its commands");
-    assert(start.includes("GreetingsConsumer"), `README's first command: ${start}`);
-    assert(produce.includes("racecarctl produce"), `README's produce command: ${produce}`);
-    assertEquals(rest, []);
+    assert.ok(start.includes("GreetingsConsumer"), `README's first command: ${start}`);
+    assert.ok(produce.includes("racecarctl produce"), `README's produce command: ${produce}`);
+    assert.deepEqual(rest, []);
     const name = unique("World");
     const consumer = run(start, dir);
     try {
       await consumer.waitFor("Wrooooom!", 60_000);
       const producer = run(produce, dir, { "--value World": `--value ${name}` });
       const produced = await producer.status(60_000);
-      assertEquals(produced.code, 0, producer.output);
+      assert.deepEqual(produced.code, 0, producer.output);
       await consumer.waitFor(`Hello, ${name}!`, 60_000);
       consumer.kill("SIGTERM");
-      assertEquals((await consumer.status(60_000)).code, 0, consumer.output);
-      assert(consumer.output.includes("GreetingsConsumer stopped"), consumer.output);
+      assert.deepEqual((await consumer.status(60_000)).code, 0, consumer.output);
+      assert.ok(consumer.output.includes("GreetingsConsumer stopped"), consumer.output);
     } finally {
       await consumer.dispose();
       await Deno.remove(dir, { recursive: true });
@@ -79,16 +79,16 @@ Deno.test({
         "README.md",
         /^deno (run -A jsr:@racecar\/cli (init|generate)|test )/,
       );
-      assertEquals(lines.length, 3, lines.join("\n"));
+      assert.deepEqual(lines.length, 3, lines.join("\n"));
       for (const line of lines) {
         const proc = run(line, dir);
         const status = await proc.status(120_000);
-        assertEquals(status.code, 0, `${line}\n${proc.output}`);
-        if (line.startsWith("deno test")) assert(proc.output.includes("1 passed"), proc.output);
+        assert.deepEqual(status.code, 0, `${line}\n${proc.output}`);
+        if (line.startsWith("deno test")) assert.ok(proc.output.includes("1 passed"), proc.output);
       }
       const config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
-      assert(String(config.tasks.liveness).includes("liveness_probe"), JSON.stringify(config));
-      assert(String(config.tasks.racecarctl).includes("racecarctl"), JSON.stringify(config));
+      assert.ok(String(config.tasks.liveness).includes("liveness_probe"), JSON.stringify(config));
+      assert.ok(String(config.tasks.racecarctl).includes("racecarctl"), JSON.stringify(config));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

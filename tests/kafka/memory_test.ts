@@ -313,7 +313,17 @@ Deno.test("partitionCount() returns the count, and ERR_UNKNOWN_TOPIC_OR_PART for
   h.broker.createTopic("counted", 5);
   const producer = h.producer();
   assert.equal(await producer.partitionCount("counted", 100), 5);
-  await rejectsWith(producer.partitionCount("nope", 100), 3);
+  const error = await rejectsWith(producer.partitionCount("nope", 100), 3);
+  assert.match(error.message, /topic "nope" is still unknown to the cluster after 100 ms/);
+});
+
+Deno.test("partitionCount() waits for a topic that appears within its timeout", async () => {
+  await using h = harness();
+  const producer = h.producer();
+  const count = producer.partitionCount("late", 10_000);
+  // Created once partitionCount() already asked.
+  setTimeout(() => h.broker.createTopic("late", 2), 50);
+  assert.equal(await count, 2);
 });
 
 Deno.test("partitionCount() rejects with ERR__TIMED_OUT while the broker stays down", async () => {

@@ -1,6 +1,6 @@
 import { ConfigError } from "../../src/errors.ts";
 import { importOptional, isMissingPackage } from "../../src/metrics/_optional.ts";
-import { assert, assertEquals, assertFalse, assertRejects } from "../_assert.ts";
+import assert from "node:assert/strict";
 
 const MISSING = "racecar-no-such-package";
 
@@ -15,34 +15,45 @@ async function importError(specifier: string): Promise<unknown> {
 
 Deno.test("isMissingPackage() recognises the runtime's error for a package that is not installed", async () => {
   const error = await importError(MISSING);
-  assert(isMissingPackage(error, MISSING), String(error));
-  assertFalse(isMissingPackage(error, "hot-shots"));
-  assertFalse(isMissingPackage(new Error(`'${MISSING}' failed to initialise`), MISSING));
+  assert.ok(isMissingPackage(error, MISSING), String(error));
+  assert.ok(!isMissingPackage(error, "hot-shots"));
+  assert.ok(!isMissingPackage(new Error(`'${MISSING}' failed to initialise`), MISSING));
 });
 
 Deno.test("importOptional() throws a ConfigError naming the package and the setting when it is missing", async () => {
   const missing = Object.assign(new Error("Cannot find package 'hot-shots' imported from x"), {
     code: "ERR_MODULE_NOT_FOUND",
   });
-  const error = await assertRejects(
+  await assert.rejects(
     () => importOptional("hot-shots", () => Promise.reject(missing)),
-    ConfigError,
-    `Cannot enable Datadog metrics ('datadog_enabled'): the package "hot-shots" is not installed; ` +
-      `install it next to racecar with 'npm install hot-shots'`,
+    (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(
+        error.message.includes(
+          `Cannot enable Datadog metrics ('datadog_enabled'): the package "hot-shots" is not installed; ` +
+            `install it next to racecar with 'npm install hot-shots'`,
+        ),
+        error.message,
+      );
+      assert.deepEqual(error.key, "datadog_enabled");
+      return true;
+    },
   );
-  assertEquals((error as ConfigError).key, "datadog_enabled");
 });
 
 Deno.test("importOptional() passes other failures through unchanged", async () => {
   const broken = new SyntaxError("Unexpected token in prom-client");
-  await assertRejects(
+  await assert.rejects(
     () => importOptional("prom-client", () => Promise.reject(broken)),
-    SyntaxError,
-    "Unexpected token",
+    (error) => {
+      assert.ok(error instanceof SyntaxError);
+      assert.match(error.message, /Unexpected token/);
+      return true;
+    },
   );
 });
 
 Deno.test("importOptional() returns the module when it is installed", async () => {
   const promClient = await importOptional("prom-client", () => import("prom-client"));
-  assertEquals(typeof promClient.Registry, "function");
+  assert.deepEqual(typeof promClient.Registry, "function");
 });

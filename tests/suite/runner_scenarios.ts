@@ -615,6 +615,32 @@ export const runnerScenarios: Scenario[] = [
       assert.equal(started.error(), undefined);
     },
   },
+  {
+    name: "Runner.run() processes a subscribed topic that was created after it started",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = ctx.uniqueName("racecar-later");
+      const group = ctx.uniqueName("racecar-later");
+      const ledger = new Ledger();
+      const started = start(ctx, consumerOf(topic, (m) => ledger.add(m)), group);
+      let loops = 0;
+      started.runner.events.on("main_loop", () => loops++);
+      // Subscribed and polling while the topic does not exist yet.
+      await waitFor(() => loops >= 5, "the runner polled its missing topic");
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(async () => {
+        await admin.deleteTopics([topic], 10_000).catch(() => {});
+        await admin.close();
+      });
+      await admin.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }], 10_000);
+      await produceMessages(ctx, topic, 1, 1);
+      await waitFor(() => ledger.count === 1, "the message on the new topic was processed", {
+        timeoutMs: 60_000,
+      });
+      assert.deepEqual(ledger.seen.get(0), [0]);
+      assert.equal(started.error(), undefined);
+    },
+  },
 ];
 
 /** Calls the protected `produce` of a consumer from a test's closure. */

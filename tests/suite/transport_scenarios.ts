@@ -538,6 +538,24 @@ export const transportScenarios: Scenario[] = [
     },
   },
   {
+    name: "partitionCount() waits for a topic created a moment ago instead of failing as unknown",
+    async fn(ctx) {
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(() => admin.close());
+      const producer = ctx.transport.createProducer({
+        config: { "bootstrap.servers": ctx.brokers },
+      });
+      ctx.defer(() => producer.close());
+      // The broker learns of a new topic asynchronously: ask at once, several times, to meet that.
+      for (let round = 1; round <= 5; round++) {
+        const topic = ctx.uniqueName("racecar-new-count");
+        await admin.createTopics([{ name: topic, partitions: round }], 10_000);
+        ctx.defer(() => admin.deleteTopics([topic], 10_000));
+        assert.equal(await producer.partitionCount(topic, 15_000), round, topic);
+      }
+    },
+  },
+  {
     name: "createPartitions() grows a topic and refuses a count that is not larger",
     async fn(ctx) {
       const topic = await newTopic(ctx, 1);

@@ -16,6 +16,7 @@ import type {
 import { ERR, EVENT, type Librdkafka, MSG_F_COPY, RD_KAFKA_PRODUCER, VTYPE } from "./symbols.ts";
 import { NativeClient } from "./_client.ts";
 import { kafkaError, takeError } from "./_errors.ts";
+import { readPartitionCount } from "../_partition_count.ts";
 import { cstr } from "./_memory.ts";
 import type { Pointer } from "./_layer.ts";
 
@@ -165,19 +166,9 @@ export class FfiProducer implements ProducerTransport {
   }
 
   /** Number of partitions of `topic`, from the cluster's metadata. */
-  async partitionCount(topic: string, timeoutMs: number): Promise<number> {
-    // A topic created a moment ago may still lack a leader: retry while that passes.
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await this.#partitionCount(topic, Math.max(1, deadline - Date.now()));
-      } catch (error) {
-        if (!(error instanceof KafkaError) || !error.retriable || Date.now() + 100 > deadline) {
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+  partitionCount(topic: string, timeoutMs: number): Promise<number> {
+    // A topic created a moment ago may still be unknown or lack a leader: retry while that passes.
+    return readPartitionCount(topic, timeoutMs, (left) => this.#partitionCount(topic, left));
   }
 
   async #partitionCount(topic: string, timeoutMs: number): Promise<number> {

@@ -19,6 +19,7 @@ import type {
 import type { Cluster, ClusterClient } from "./_cluster.ts";
 import { readChoice, readInteger } from "./_config.ts";
 import { kafkaError } from "./_errors.ts";
+import { topicStillUnknown } from "../_partition_count.ts";
 import { type Partitioner, PARTITIONERS, pickPartition } from "./_partitioner.ts";
 
 const CREATE = "Cannot create producer";
@@ -144,12 +145,14 @@ export class MemoryProducer implements ProducerTransport {
       throw new TypeError(`Cannot read partition count: topic is ${JSON.stringify(topic)}`);
     }
     if (this.#closed) throw kafkaError(-172, "Cannot read partition count: the producer is closed");
+    const deadline = Date.now() + timeoutMs;
     await this.#cluster.waitAvailable(timeoutMs, `Cannot read partition count of "${topic}"`);
-    const count = this.#cluster.partitionCount(topic);
-    if (count === undefined) {
-      throw kafkaError(3, `Cannot read partition count: topic "${topic}" does not exist`);
+    // As librdkafka's adapters do, wait for a topic that is not known yet.
+    const known = () => this.#cluster.partitionCount(topic) !== undefined;
+    if (!(await this.#cluster.changed.until(known, Math.max(0, deadline - Date.now())))) {
+      throw topicStillUnknown(topic, timeoutMs, kafkaError(3));
     }
-    return count;
+    return this.#cluster.partitionCount(topic)!;
   }
 
   async flush(timeoutMs: number): Promise<void> {
