@@ -177,7 +177,7 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
   }
   const consumer = new (consumerClass as unknown as new () => InstanceType<ConsumerClass>)();
   const statistics = typeof consumer.statisticsCallback === "function" ||
-    effective.prometheusEnabled;
+    effective.prometheusEnabled || effective.tracingEnabled;
   const transport = options.transport ?? await loadDefaultTransport();
   const runner = new Runner({
     consumer,
@@ -341,7 +341,7 @@ async function runInForeground(
   }
   // Loaded only when enabled, so consumers without metrics never load the libraries.
   let metrics: { close(): Promise<void> } | undefined;
-  if (config.datadogEnabled || config.prometheusEnabled) {
+  if (config.datadogEnabled || config.prometheusEnabled || config.tracingEnabled) {
     try {
       const { installMetrics } = await import("../metrics/mod.ts");
       metrics = await installMetrics(runner.events, config);
@@ -351,6 +351,7 @@ async function runInForeground(
         );
       }
       if (config.datadogEnabled) say("Datadog metrics enabled");
+      if (config.tracingEnabled) say("OpenTelemetry tracing and metrics enabled");
     } catch (error) {
       writeStderr(`Error: Cannot start metrics: ${(error as Error).message}\n`);
       for (const probe of probes) probe.uninstall();
