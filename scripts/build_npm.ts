@@ -48,6 +48,7 @@ const BUILD_ONLY = new Set([
   "@opentelemetry/sdk-trace-base",
   "@opentelemetry/core",
   "@opentelemetry/context-async-hooks",
+  "@opentelemetry/sdk-metrics",
 ]);
 /**
  * Libraries loaded only when a feature that is off by default is enabled

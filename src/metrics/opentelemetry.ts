@@ -2,8 +2,9 @@
  * OpenTelemetry: traces and metrics through `@opentelemetry/api` only, as a
  * subscriber to a runner's (or a producer's) {@link Instrumenter}. The
  * application registers the SDK, exporter, propagator and context manager;
- * racecar asks the API for a tracer and a meter when it installs, so without a
- * registered SDK every call is the API's no-op.
+ * racecar asks the API for a tracer and a meter when it installs; when none is
+ * registered then, it logs a warning and does not subscribe, so the runner's
+ * path stays as without tracing.
  *
  * - `process <topic>` (CONSUMER) around each `process`, a child of the trace
  *   context extracted from the message's headers (`traceparent`, `tracestate`,
@@ -34,6 +35,7 @@
 import type * as Api from "@opentelemetry/api";
 import type { BatchPayload, Instrumenter, MessagePayload, SendPayload } from "../events.ts";
 import type { Header } from "../kafka/transport.ts";
+import { logger } from "../logger.ts";
 import type { MetricsHandle } from "./datadog.ts";
 import { importOptional } from "./_optional.ts";
 import { partitionLags } from "./prometheus.ts";
@@ -66,10 +68,10 @@ const encoder = new TextEncoder();
  * import { Instrumenter } from "../events.ts";
  * import { installOpenTelemetry } from "./opentelemetry.ts";
  * const events = new Instrumenter();
+ * // No SDK registered: a warning, and nothing subscribes.
  * const otel = await installOpenTelemetry(events);
- * console.assert(events.wraps("process_message"));
- * await otel.close();
  * console.assert(!events.wraps("process_message"));
+ * await otel.close();
  * ```
  */
 export async function installOpenTelemetry(
@@ -78,14 +80,41 @@ export async function installOpenTelemetry(
 ): Promise<MetricsHandle> {
   const api = await importOptional("@opentelemetry/api", () => import("@opentelemetry/api"));
   const offs: (() => void)[] = [];
-  if (options.traces ?? true) offs.push(...subscribeTraces(api, instrumenter));
-  if (options.metrics ?? true) offs.push(...subscribeMetrics(api, instrumenter));
+  if (options.traces ?? true) {
+    if (hasTracerProvider(api)) offs.push(...subscribeTraces(api, instrumenter));
+    else log.warn(NO_SDK, { what: "tracer provider" });
+  }
+  if (options.metrics ?? true) {
+    if (hasMeterProvider(api)) offs.push(...subscribeMetrics(api, instrumenter));
+    else log.warn(NO_SDK, { what: "meter provider" });
+  }
   return {
     close() {
       for (const off of offs.splice(0)) off();
       return Promise.resolve();
     },
   };
+}
+
+const log = logger("opentelemetry");
+
+const NO_SDK = "OpenTelemetry is enabled but no {what} is registered: nothing is recorded; " +
+  "register the SDK before racecar starts (in the consumer's module), see docs/tracing.md";
+
+/**
+ * Whether the application registered a tracer provider. Without one, racecar
+ * does not subscribe at all, so the no-op costs nothing per message.
+ */
+function hasTracerProvider(api: typeof Api): boolean {
+  const provider = api.trace.getTracerProvider();
+  return !(provider instanceof api.ProxyTracerProvider) ||
+    provider.getDelegateTracer(INSTRUMENTATION_SCOPE) !== undefined;
+}
+
+/** Whether the application registered a meter provider (the API's own hands out no-op meters). */
+function hasMeterProvider(api: typeof Api): boolean {
+  return api.metrics.getMeter(INSTRUMENTATION_SCOPE).constructor !==
+    api.createNoopMeter().constructor;
 }
 
 /** A Kafka key as an attribute: only when it is text. */

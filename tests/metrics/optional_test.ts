@@ -46,3 +46,17 @@ Deno.test("importOptional() returns the module when it is installed", async () =
   const promClient = await importOptional("prom-client", () => import("prom-client"));
   assertEquals(typeof promClient.Registry, "function");
 });
+
+Deno.test("importOptional() names @opentelemetry/api and 'tracing_enabled' when the API is missing", async () => {
+  const missing = Object.assign(
+    new Error("Cannot find package '@opentelemetry/api' imported from x"),
+    { code: "ERR_MODULE_NOT_FOUND" },
+  );
+  const error = await assertRejects(
+    () => importOptional("@opentelemetry/api", () => Promise.reject(missing)),
+    ConfigError,
+    `Cannot enable OpenTelemetry tracing ('tracing_enabled'): the package "@opentelemetry/api" ` +
+      `is not installed; install it next to racecar with 'npm install @opentelemetry/api'`,
+  );
+  assertEquals((error as ConfigError).key, "tracing_enabled");
+});

@@ -10,13 +10,22 @@
  */
 
 import assert from "node:assert/strict";
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  context,
+  metrics,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   CompositePropagator,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from "@opentelemetry/core";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -35,6 +44,34 @@ import type { Scenario, SuiteContext } from "./_suite.ts";
 const exporter = new InMemorySpanExporter();
 let registered = false;
 
+/** A metric reader the scenario collects from when it wants. */
+class OnDemandReader extends MetricReader {
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+const reader = new OnDemandReader();
+
+/** The sum of a counter's (or count of a histogram's) data points whose attributes include `where`. */
+async function metricTotal(name: string, where: Attributes): Promise<number> {
+  const { resourceMetrics } = await reader.collect();
+  let total = 0;
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name !== name) continue;
+      for (const point of metric.dataPoints) {
+        if (!Object.entries(where).every(([k, v]) => point.attributes[k] === v)) continue;
+        const value = point.value as number | { count: number };
+        total += typeof value === "number" ? value : value.count;
+      }
+    }
+  }
+  return total;
+}
+
 /** Registers the SDK once per process, as an application's start-up would. */
 function registerSdk(): void {
   if (registered) return;
@@ -42,6 +79,7 @@ function registerSdk(): void {
   trace.setGlobalTracerProvider(
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   );
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
     new CompositePropagator({
@@ -265,6 +303,30 @@ export const tracingScenarios: Scenario[] = [
       const processDlq = one(spans, `process ${dlq}`);
       assert.equal(parentOf(processDlq), sendDlq.spanContext().spanId);
       assert.equal(seen.get(dlq)?.baggage, "acme");
+
+      // The same run as OpenTelemetry metrics: two messages handed to process three times
+      // (one failed twice), one dead letter, three sends by the application and the runner.
+      const consumedAt = (topic: string) => ({
+        "messaging.destination.name": topic,
+        "messaging.consumer.group.name": group,
+      });
+      assert.equal(await metricTotal("messaging.client.consumed.messages", consumedAt(orders)), 3);
+      assert.equal(await metricTotal("racecar.process.errors", consumedAt(orders)), 2);
+      assert.equal(await metricTotal("messaging.process.duration", consumedAt(orders)), 3);
+      assert.equal(
+        await metricTotal("messaging.process.duration", {
+          ...consumedAt(orders),
+          "error.type": "Error",
+        }),
+        2,
+      );
+      assert.equal(await metricTotal("racecar.dead_letters", consumedAt(orders)), 1);
+      for (const topic of [orders, invoices, dlq]) {
+        const sentAt = { "messaging.destination.name": topic };
+        const expected = topic === orders ? 2 : 1;
+        assert.equal(await metricTotal("messaging.client.sent.messages", sentAt), expected, topic);
+        assert.equal(await metricTotal("messaging.client.operation.duration", sentAt), expected);
+      }
     },
   },
   {
