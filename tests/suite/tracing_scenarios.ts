@@ -32,6 +32,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { createProducer } from "../../src/app_producer.ts";
 import { Consumer } from "../../src/consumer.ts";
 import { Instrumenter } from "../../src/events.ts";
 import type { Message } from "../../src/message.ts";
@@ -338,7 +339,12 @@ export const tracingScenarios: Scenario[] = [
       const tracer = trace.getTracer("test");
       const topic = await newTopic(ctx, 1, "racecar-trace-batch");
       const group = ctx.uniqueName("racecar-trace-batch");
-      const producer = await tracedProducer(ctx);
+      // An application producer traced by the setting, as the default producer is.
+      const producer = await createProducer(
+        { brokers: [ctx.brokers], clientId: "web", tracingEnabled: true },
+        { transport: ctx.transport },
+      );
+      ctx.defer(() => producer.close(10_000));
       const sends: string[] = [];
       for (let i = 0; i < 3; i++) {
         const root = tracer.startSpan(`request ${i}`);
