@@ -79,3 +79,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "docs/tracing.md: with tracing_enabled and no SDK registered, racecar warns and runs untraced",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    // GreetingsConsumer registers no SDK.
+    const consumer = new Proc([Deno.execPath(), "run", "-A", "../cli.ts", "GreetingsConsumer"], {
+      cwd: join(ROOT, "examples"),
+      env: cleanEnv({
+        RACECAR_BROKERS: BROKERS,
+        RACECAR_TRACING_ENABLED: "true",
+        RACECAR_GROUP_ID: unique("racecar-tracing-no-sdk"),
+      }),
+    });
+    try {
+      await consumer.waitFor("Wrooooom!", 60_000);
+      await consumer.waitFor("no tracer provider is registered", 30_000);
+      assert(consumer.output.includes("no meter provider is registered"), consumer.output);
+      consumer.kill("SIGTERM");
+      assertEquals((await consumer.status(60_000)).code, 0, consumer.output);
+    } finally {
+      await consumer.dispose();
+    }
+  },
+});
