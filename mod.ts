@@ -40,6 +40,7 @@ export {
   type ProducerSettings,
 } from "./src/producer.ts";
 export { Runner, type RunnerOptions, type RunnerSettings } from "./src/runner.ts";
+export { createRunner, type CreateRunnerOptions } from "./src/assembly.ts";
 export { Pause, type PauseOptions } from "./src/pause.ts";
 export {
   closeDefaultProducer,
@@ -74,9 +75,11 @@ export {
   DeliveryError,
   ErrorCode,
   type ErrorInfo,
+  isUsageError,
   KafkaError,
   LibraryNotFoundError,
   RacecarError,
+  type RacecarErrorCode,
 } from "./src/errors.ts";
 export type {
   ConsumerTransport,

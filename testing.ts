@@ -28,12 +28,14 @@
  * @module
  */
 
-import { type Consumer, defaultGroupId } from "./src/consumer.ts";
+import { classSettings, createRunner } from "./src/assembly.ts";
+import { defaultConfig, type RacecarConfig } from "./src/config/mod.ts";
+import type { Consumer, ConsumerClass } from "./src/consumer.ts";
 import type { Header, RawMessage } from "./src/kafka/transport.ts";
 import { createMemoryTransport, type MemoryTransport } from "./src/kafka/memory.ts";
 import { Message } from "./src/message.ts";
 import { type Bytes, type HeadersInit, toBytes, toHeaders } from "./src/producer.ts";
-import { Runner, type RunnerSettings } from "./src/runner.ts";
+import type { Runner } from "./src/runner.ts";
 
 export {
   createMemoryTransport,
@@ -102,12 +104,14 @@ export interface ProducedMessage {
 /** Options of {@link testConsumer}. */
 export interface TestConsumerOptions {
   /**
-   * Runner settings. By default a processing error is not retried
-   * (`pauseTimeout: 0`): it stops the run and {@link ConsumerTestKit.drain}
-   * rejects with it. Set `pauseTimeout`, `maxRetries` and `deadLetterTopic`
-   * to test retries and dead letters.
+   * Settings, as in `config/racecar.ts`; they win over the consumer class's
+   * own (`static concurrency`, ...), which win over the kit's defaults. The
+   * kit polls every 20 ms (`maxWaitTime: 0.02`) and by default does not retry
+   * a processing error (`pauseTimeout: 0`): it stops the run and
+   * {@link ConsumerTestKit.drain} rejects with it. Set `pauseTimeout`,
+   * `maxRetries` and `deadLetterTopic` to test retries and dead letters.
    */
-  settings?: Partial<RunnerSettings>;
+  settings?: Partial<RacecarConfig>;
   /** Partitions of each subscribed topic. @default 1 */
   partitions?: number;
   /** Bring your own in-memory transport (e.g. to share a broker). */
@@ -166,26 +170,22 @@ export async function testConsumer(
   options: TestConsumerOptions = {},
 ): Promise<ConsumerTestKit> {
   const transport = options.transport ?? createMemoryTransport();
-  const ctor = consumer.constructor as typeof Consumer;
+  const ctor = consumer.constructor as ConsumerClass;
   for (const subscription of ctor.subscriptions) {
     if (!transport.broker.topics().includes(subscription.topic)) {
       transport.broker.createTopic(subscription.topic, options.partitions ?? 1);
     }
   }
-  const groupId = ctor.groupId ?? defaultGroupId(ctor.name);
-  const runner = new Runner({
-    consumer,
-    transport,
-    consumerConfig: { "group.id": groupId, "auto.offset.reset": "earliest" },
-    producerConfig: {},
-    settings: {
-      clientId: "racecar-test",
-      groupId,
-      maxWaitTime: 0.02,
-      pauseTimeout: 0,
-      ...options.settings,
-    },
-  });
+  // Production's assembly, over the defaults with the kit's own for speed.
+  const config: RacecarConfig = {
+    ...defaultConfig(),
+    clientId: "racecar-test",
+    maxWaitTime: 0.02,
+    pauseTimeout: 0,
+    ...classSettings(ctor),
+    ...options.settings,
+  };
+  const runner = await createRunner(consumer, config, { transport });
 
   // The highest offset handled (processed or dead-lettered) per partition.
   const handled = new Map<string, number>();

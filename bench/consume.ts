@@ -19,40 +19,10 @@ import { Consumer } from "../src/consumer.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 import type { Transport } from "../src/kafka/transport.ts";
 import { Runner } from "../src/runner.ts";
+import { MESSAGE_BYTES, produceWithKcat } from "./_produce.ts";
 
 const total = Number(Deno.args[0] ?? 1_000_000);
 const partitions = Number(Deno.args[1] ?? 6);
-const MESSAGE_BYTES = 100;
-
-async function produceWithKcat(brokers: string, topic: string): Promise<void> {
-  const line = "x".repeat(MESSAGE_BYTES - 1) + "\n";
-  const child = new Deno.Command("kcat", {
-    args: [
-      "-P",
-      "-b",
-      brokers,
-      "-t",
-      topic,
-      "-X",
-      "linger.ms=20",
-      "-X",
-      "batch.num.messages=10000",
-    ],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const chunk = new TextEncoder().encode(line.repeat(10_000));
-  for (let sent = 0; sent < total; sent += 10_000) {
-    await writer.write(
-      sent + 10_000 <= total ? chunk : chunk.subarray(0, (total - sent) * MESSAGE_BYTES),
-    );
-  }
-  await writer.close();
-  const status = await child.status;
-  if (!status.success) throw new Error(`kcat -P failed with exit code ${status.code}`);
-}
 
 async function kcatSeconds(brokers: string, topic: string): Promise<number> {
   const started = performance.now();
@@ -131,7 +101,7 @@ async function main(): Promise<void> {
     const admin = transport.createAdmin({ config: { "bootstrap.servers": broker.brokers } });
     await admin.createTopics([{ name: topic, partitions }], 30_000);
     console.error(`Producing ${total} messages of ${MESSAGE_BYTES} bytes to ${topic}...`);
-    await produceWithKcat(broker.brokers, topic);
+    await produceWithKcat(broker.brokers, topic, total);
 
     // Warm the page cache and the JIT once, then measure.
     await kcatSeconds(broker.brokers, topic);

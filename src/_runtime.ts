@@ -16,7 +16,6 @@ export const isDeno: boolean = typeof g.Deno?.version?.deno === "string";
 
 // deno-lint-ignore no-explicit-any
 const nodeProcess: any = isDeno ? undefined : g.process;
-const nodeOs = isDeno ? undefined : await import("node:os");
 const nodeFs = isDeno ? undefined : await import("node:fs");
 
 /** The runtime's name and version, e.g. `Deno 2.9.6` or `Node.js v20.20.2`. */
@@ -61,15 +60,6 @@ export function cwd(): string {
 /** This process's id. */
 export function pid(): number {
   return isDeno ? g.Deno.pid : nodeProcess.pid;
-}
-
-/** The machine's host name. */
-export function hostname(): string {
-  try {
-    return isDeno ? g.Deno.hostname() : nodeOs!.hostname();
-  } catch {
-    return "localhost";
-  }
 }
 
 /** Ends the process now with `code`. */
@@ -413,6 +403,17 @@ export async function spawnChild(
     status,
     kill: (signal) => child.kill(signal),
   };
+}
+
+/** Reads all of standard input as text (for `racecarctl produce --file -`). */
+export async function readStdinText(): Promise<string> {
+  if (isDeno) return await new Response(g.Deno.stdin.readable).text();
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of nodeProcess.stdin) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 /** Resolves after `ms` milliseconds (for polling loops with a deadline). */

@@ -28,13 +28,13 @@
  */
 
 import { onBeforeExit } from "./_runtime.ts";
+import { producerParts } from "./assembly.ts";
 import {
   CODE_SETTINGS,
   defaultConfig,
   isSettingName,
   loadConfig,
   type LoadConfigOptions,
-  producerConfig,
   type RacecarConfig,
   validateConfig,
 } from "./config/mod.ts";
@@ -155,9 +155,10 @@ async function buildProducer(
     await installOpenTelemetry(events ??= new Instrumenter());
   }
   const statistics = events?.listens("statistics") ?? false;
-  const props = producerConfig(config, { statistics });
+  const parts = producerParts(config, { statistics });
+  const props = parts.config;
   checkCompressionCodec(props, transport.features.builtin, transport.librdkafkaVersion);
-  const clientId = config.clientId;
+  const clientId = parts.settings.clientId;
   const client = transport.createProducer({
     config: props,
     onError: (error) => {
@@ -181,12 +182,7 @@ async function buildProducer(
       : {}),
   });
   return new Producer(client, {
-    clientId,
-    partitioner: config.partitioner,
-    messageTimeoutMs: Number(props["message.timeout.ms"] ?? config.messageTimeout * 1000),
-    ...(props["topic.metadata.refresh.interval.ms"] === undefined
-      ? {}
-      : { partitionCountMaxAgeMs: Number(props["topic.metadata.refresh.interval.ms"]) }),
+    ...parts.settings,
     onAsyncError: options.onAsyncError ?? reportAsyncError,
     ...(events === undefined ? {} : { instrumenter: events }),
   });

@@ -5,11 +5,10 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
-import type { Instrumenter } from "./events.ts";
-import type { DeliveryReport, TopicPartition } from "./kafka/transport.ts";
+import { DEFAULT_MAX_BYTES_PER_PARTITION } from "./config/rdkafka.ts";
+import type { TopicPartition } from "./kafka/transport.ts";
 import type { Message } from "./message.ts";
-import { type Bytes, type ProduceOptions, type Producer, settleAll, toBytes } from "./producer.ts";
+import type { Bytes, ProduceOptions } from "./producer.ts";
 
 /** How to subscribe to a topic. */
 export interface SubscribeOptions {
@@ -18,7 +17,7 @@ export interface SubscribeOptions {
    * (`true`) or only new messages (`false`). @default true
    */
   startFromBeginning?: boolean;
-  /** Fetch at most this many bytes per partition per request. @default 1048576 */
+  /** Fetch at most this many bytes per partition per request. @default 1048576 (1 MiB) */
   maxBytesPerPartition?: number;
   /** Raw librdkafka consumer properties that override everything else. @default {} */
   additionalConfig?: Record<string, string>;
@@ -36,33 +35,18 @@ export interface Subscription {
   additionalConfig: Record<string, string>;
 }
 
-/** What the runner hands a consumer before it starts. */
+/** What the runner hands a consumer before it starts: where `produce` and `deliver` go. */
 export interface ConsumerContext {
-  /** Lazily created producer for `produce`. */
-  producer: () => Producer;
-  /** Events. */
-  instrumenter: Instrumenter;
-  /** `client.id`. */
-  clientId: string;
-  /** The consumer group. */
-  groupId: string;
+  /** Queues a message in the delivery scope of the work running now. */
+  produce(value: Bytes | null, options: ProduceOptions): void;
+  /** Waits for the deliveries of the work running now. */
+  deliver(): Promise<void>;
 }
 
 /** Internal hook the runner uses to hand over its context. */
 export const bindContext: unique symbol = Symbol("racecar.bindContext");
 
 const subscriptionsByClass = new WeakMap<object, Subscription[]>();
-
-/**
- * Deliveries started by `produce` inside one processing call, so that concurrent
- * partitions each wait only for their own messages.
- */
-const deliveryScopes = new AsyncLocalStorage<Promise<DeliveryReport>[]>();
-
-/** Runs `work` with its own delivery scope (used by the runner). */
-export function withDeliveryScope<T>(work: () => Promise<T>): Promise<T> {
-  return deliveryScopes.run([], work);
-}
 
 /**
  * Extend this class to consume messages: subscribe in a static block, and
@@ -121,7 +105,7 @@ export abstract class Consumer {
       list.push({
         topic,
         startFromBeginning: options.startFromBeginning ?? true,
-        maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
         additionalConfig: { ...options.additionalConfig },
       });
     }
@@ -169,7 +153,6 @@ export abstract class Consumer {
   statisticsCallback?(statistics: Record<string, unknown>): void;
 
   #context: ConsumerContext | undefined;
-  #unscoped: Promise<DeliveryReport>[] = [];
 
   /** @internal The runner hands over its context here. */
   [bindContext](context: ConsumerContext): void {
@@ -182,23 +165,7 @@ export abstract class Consumer {
    * fails the message. Call {@link deliver} to wait earlier.
    */
   protected produce(value: Bytes | null, options: ProduceOptions): void {
-    const context = this.#requireContext("produce");
-    const producer = context.producer();
-    const promise = producer.send(value, options);
-    // Handled by deliver(); keep an unhandled rejection from surfacing first.
-    promise.catch(() => {});
-    (deliveryScopes.getStore() ?? this.#unscoped).push(promise);
-    context.instrumenter.emit("produce_message", () => ({
-      clientId: context.clientId,
-      groupId: context.groupId,
-      consumerClass: this.constructor.name,
-      topic: options.topic,
-      key: options.key,
-      partition: options.partition,
-      partitionKey: options.partitionKey === undefined ? undefined : String(options.partitionKey),
-      messageSize: value === null ? 0 : toBytes(value).byteLength,
-      bufferSize: producer.bufferSize,
-    }));
+    this.#requireContext("produce").produce(value, options);
   }
 
   /**
@@ -206,20 +173,7 @@ export abstract class Consumer {
    * delivered; throws the first delivery error.
    */
   async deliver(): Promise<void> {
-    const pending = deliveryScopes.getStore() ?? this.#unscoped;
-    if (pending.length === 0) return;
-    const batch = pending.splice(0, pending.length);
-    const context = this.#requireContext("deliver");
-    await context.instrumenter.instrument(
-      "deliver_messages",
-      () => ({
-        clientId: context.clientId,
-        groupId: context.groupId,
-        consumerClass: this.constructor.name,
-        deliveredMessageCount: batch.length,
-      }),
-      () => settleAll(batch),
-    );
+    await this.#requireContext("deliver").deliver();
   }
 
   #requireContext(action: string): ConsumerContext {
@@ -241,6 +195,8 @@ export type ConsumerClass = (abstract new () => Consumer) & typeof Consumer;
  * `orders-consumer`, with an optional prefix.
  */
 export function defaultGroupId(className: string, prefix = ""): string {
+  // Racecar's rule, not kebabCase: an acronym stays one word (`HTTPConsumer` ->
+  // `httpconsumer`), so group ids, and their committed offsets, match racecar's.
   const dashed = className.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
   return `${prefix}${dashed}`;
 }

@@ -6,6 +6,65 @@
  * @module
  */
 
+/**
+ * What went wrong, as a stable string: one of Racecar's own codes, or, for a
+ * {@link KafkaError}, librdkafka's name for its error (`ERR_` + the name, e.g.
+ * `ERR__MSG_TIMED_OUT`).
+ */
+export type RacecarErrorCode =
+  /** A configuration mistake ({@link ConfigError}). */
+  | "CONFIG"
+  /** A command called wrongly (the CLI's `UsageError`). */
+  | "USAGE"
+  /** librdkafka could not be loaded ({@link LibraryNotFoundError}). */
+  | "LIBRDKAFKA_NOT_FOUND"
+  /** A consumer class implements neither `process` nor `processBatch`. */
+  | "NO_PROCESS_METHOD"
+  /** A consumer class subscribes to no topic. */
+  | "NO_SUBSCRIPTIONS"
+  /** A stop outlasted `shutdown_timeout`. */
+  | "SHUTDOWN_TIMEOUT"
+  /** Processing failed with `pause_timeout` 0. */
+  | "PROCESSING_FAILED"
+  /** More failures in a row than `dead_letter_safety_limit`. */
+  | "DEAD_LETTER_LIMIT"
+  /** `configureDefaultProducer` after the default producer was created. */
+  | "DEFAULT_PRODUCER_EXISTS"
+  /** Brokers refused the connection's credentials or certificate. */
+  | "CONNECTION_SETUP"
+  /** `--daemonize` could not start or claim its pidfile. */
+  | "DAEMON"
+  /** librdkafka's error name ({@link KafkaError}). */
+  | `ERR_${string}`;
+
+/**
+ * The codes of a user's mistakes, which the CLI reports in one line with exit
+ * code 2. Checked by code, not class, so an error raised by another copy of
+ * the library (an app's own import next to the CLI's) counts too.
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<RacecarErrorCode> = new Set<RacecarErrorCode>([
+  "USAGE",
+  "CONFIG",
+  "NO_PROCESS_METHOD",
+  "NO_SUBSCRIPTIONS",
+  "LIBRDKAFKA_NOT_FOUND",
+]);
+
+/**
+ * Whether an error is a user's mistake rather than a crash.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, isUsageError } from "./errors.ts";
+ * console.assert(isUsageError(new ConfigError("Invalid configuration 'brokers'")));
+ * console.assert(isUsageError(Object.assign(new Error("from another copy"), { code: "CONFIG" })));
+ * console.assert(!isUsageError(new RangeError("bad argument")));
+ * ```
+ */
+export function isUsageError(error: unknown): boolean {
+  return error instanceof Error && USAGE_ERROR_CODES.has((error as RacecarError).code);
+}
+
 /** Options shared by Racecar's errors. */
 export interface RacecarErrorOptions {
   /** The underlying error. */
@@ -26,12 +85,12 @@ export interface RacecarErrorOptions {
  */
 export class RacecarError extends Error {
   /** A stable, machine-readable code. */
-  readonly code: string;
+  readonly code: RacecarErrorCode;
   /** Whether trying again may succeed. */
   readonly retriable: boolean;
 
   /** Creates an error with a code and a message. */
-  constructor(code: string, message: string, options: RacecarErrorOptions = {}) {
+  constructor(code: RacecarErrorCode, message: string, options: RacecarErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "RacecarError";
     this.code = code;
@@ -88,9 +147,12 @@ export class KafkaError extends RacecarError {
   /** The client cannot be used any more. */
   readonly fatal: boolean;
 
-  /** Creates an error from librdkafka's code, name and message. */
+  /** Creates an error from librdkafka's code, name (`ERR_...`) and message. */
   constructor(errno: number, code: string, message: string, options: KafkaErrorOptions = {}) {
-    super(code, message, { ...options, retriable: options.retriable ?? isRetriable(errno) });
+    super(code as `ERR_${string}`, message, {
+      ...options,
+      retriable: options.retriable ?? isRetriable(errno),
+    });
     this.name = "KafkaError";
     this.errno = errno;
     this.fatal = options.fatal ?? false;

@@ -112,7 +112,7 @@ export interface EventMap {
   /** The group took partitions away before they could be revoked: nothing was committed. */
   partitions_lost: BasePayload & Timed & { partitions: TopicPartition[] };
   /** Offsets were committed. */
-  commit: BasePayload & Timed & { reason: "interval" | "revoke" | "shutdown" | "manual" };
+  commit: BasePayload & Timed & { reason: "revoke" | "shutdown" };
   /** A producer hands a message to Kafka and waits for its acknowledgement. */
   send_message: SendPayload & Timed;
   /** A consumer's `produce` queued a message. */

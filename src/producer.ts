@@ -6,7 +6,8 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import { SETTINGS } from "./config/schema.ts";
+import { DeliveryScope } from "./delivery.ts";
 import { DeliveryError, ErrorCode, KafkaError } from "./errors.ts";
 import type { Instrumenter, ProducePayload } from "./events.ts";
 import type { DeliveryReport, Header, ProducerTransport } from "./kafka/transport.ts";
@@ -43,9 +44,9 @@ export interface ProducerSettings {
   clientId?: string;
   /** Events go here. */
   instrumenter?: Instrumenter;
-  /** librdkafka's `partitioner`, used for `partitionKey`. @default "consistent_random" */
+  /** librdkafka's `partitioner`, used for `partitionKey`. @default the `partitioner` setting's */
   partitioner?: PartitionerName;
-  /** How long to keep retrying a full local queue, in ms. @default 300_000 */
+  /** How long to keep retrying a full local queue, in ms. @default the `message_timeout` setting's */
   messageTimeoutMs?: number;
   /** Reports failures of fire-and-forget sends. */
   onAsyncError?: (error: DeliveryError) => void;
@@ -88,23 +89,25 @@ export function toHeaders(headers: HeadersInit | undefined): Header[] {
   }));
 }
 
-/** A scope whose asynchronous sends `waitForDelivery` awaits. */
-interface DeliveryScope {
-  pending: Promise<DeliveryReport>[];
-}
-
 /**
  * Sends messages and tracks their delivery.
  *
  * @example
- * ```ts ignore
- * const producer = new Producer(transport.createProducer({ config }), { clientId: "web" });
- * await producer.produceSync("hello", { topic: "greetings", key: "k1" });
+ * ```ts
+ * import { Producer } from "./producer.ts";
+ * import { createMemoryTransport } from "./kafka/memory.ts";
+ *
+ * const transport = createMemoryTransport(); // or loadDefaultTransport() for Kafka
+ * transport.broker.createTopic("greetings", 1);
+ * const producer = new Producer(transport.createProducer({ config: {} }), { clientId: "web" });
+ * const report = await producer.produceSync("hello", { topic: "greetings", key: "k1" });
  * await producer.waitForDelivery(() => {
  *   producer.produceAsync("one", { topic: "greetings" });
  *   producer.produceAsync("two", { topic: "greetings" });
  * });
  * await producer.close();
+ * console.assert(report.offset === 0);
+ * console.assert(transport.broker.messages("greetings").length === 3);
  * ```
  */
 export class Producer {
@@ -118,7 +121,6 @@ export class Producer {
   readonly #partitionCounts = new Map<string, PartitionCount>();
   /** Partition-count reads in flight, one per topic. */
   readonly #partitionCountReads = new Map<string, Promise<number>>();
-  readonly #scopes = new AsyncLocalStorage<DeliveryScope>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -127,8 +129,8 @@ export class Producer {
     this.#transport = transport;
     this.#clientId = settings.clientId ?? "racecar";
     this.#instrumenter = settings.instrumenter;
-    this.#partitioner = settings.partitioner ?? "consistent_random";
-    this.#messageTimeoutMs = settings.messageTimeoutMs ?? 300_000;
+    this.#partitioner = settings.partitioner ?? SETTINGS.partitioner.default;
+    this.#messageTimeoutMs = settings.messageTimeoutMs ?? SETTINGS.messageTimeout.default * 1000;
     this.#onAsyncError = settings.onAsyncError ?? (() => {});
     const maxAge = settings.partitionCountMaxAgeMs ?? PARTITION_COUNT_MAX_AGE_MS;
     if (!Number.isFinite(maxAge) || maxAge < 0) {
@@ -174,9 +176,9 @@ export class Producer {
   }
 
   /**
-   * Queues a message without waiting. Inside {@link waitForDelivery} its
-   * delivery is awaited there; elsewhere a failure goes to `onAsyncError` and
-   * the `produce_delivery_error` event.
+   * Queues a message without waiting. Inside {@link waitForDelivery} (or a
+   * consumer's processing) its delivery is awaited there; elsewhere a failure
+   * goes to `onAsyncError` and the `produce_delivery_error` event.
    */
   produceAsync(value: Bytes | null, options: ProduceOptions): void {
     const started = performance.now();
@@ -185,9 +187,9 @@ export class Producer {
       ...this.#payload(value, options),
       durationMs: performance.now() - started,
     }));
-    const scope = this.#scopes.getStore();
+    const scope = DeliveryScope.current();
     if (scope !== undefined) {
-      scope.pending.push(promise);
+      scope.track(promise);
     } else {
       promise.catch((error) => this.#onAsyncError(error as DeliveryError));
     }
@@ -199,9 +201,9 @@ export class Producer {
    * after all have settled. Concurrent calls track their own messages.
    */
   async waitForDelivery<T>(work: () => Promise<T> | T): Promise<T> {
-    const scope: DeliveryScope = { pending: [] };
-    const result = await this.#scopes.run(scope, work);
-    await settleAll(scope.pending);
+    const scope = new DeliveryScope();
+    const result = await scope.run(work);
+    await scope.settle();
     return result;
   }
 
@@ -358,11 +360,4 @@ function validateOptions(options: ProduceOptions): void {
       `Cannot produce to "${options.topic}": 'partition' must be a whole number >= 0, got ${options.partition}`,
     );
   }
-}
-
-/** Waits for every promise; rejects with the first failure once all settled. */
-export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((result) => result.status === "rejected");
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }

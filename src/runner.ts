@@ -13,8 +13,9 @@
  * @module
  */
 
-import { SETTINGS } from "./config/schema.ts";
-import { bindContext, type Consumer, withDeliveryScope } from "./consumer.ts";
+import { SETTINGS, snakeCase } from "./config/schema.ts";
+import { bindContext, type Consumer } from "./consumer.ts";
+import { DeliveryScope } from "./delivery.ts";
 import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
@@ -29,24 +30,32 @@ import { forwardClientLog, logger } from "./logger.ts";
 import { installLogSubscriber } from "./log_subscriber.ts";
 import { Message } from "./message.ts";
 import { Pause } from "./pause.ts";
-import type { PartitionerName } from "./partitioner.ts";
-import { Producer } from "./producer.ts";
+import {
+  type Bytes,
+  type ProduceOptions,
+  Producer,
+  type ProducerSettings,
+  toBytes,
+} from "./producer.ts";
 
-/** The runner's behaviour, in racecar's terms (times in seconds). */
+/**
+ * The runner's behaviour, in racecar's terms (times in seconds). Each optional
+ * field defaults to its setting's default in the configuration schema.
+ */
 export interface RunnerSettings {
   /** `client.id`. */
   clientId: string;
   /** The consumer group. */
   groupId: string;
-  /** Messages per poll. @default 1000 */
+  /** Messages per poll (`fetch_messages`). */
   fetchMessages?: number;
-  /** Seconds to wait for messages per poll. @default 1 */
+  /** Seconds to wait for messages per poll (`max_wait_time`). */
   maxWaitTime?: number;
-  /** Seconds to pause a partition after an error; -1 forever; 0 do not pause. @default 10 */
+  /** Seconds to pause a partition after an error; -1 forever; 0 do not pause (`pause_timeout`). */
   pauseTimeout?: number;
   /** Cap of the exponential backoff, seconds. */
   maxPauseTimeout?: number | undefined;
-  /** Double the pause after each consecutive failure. @default false */
+  /** Double the pause after each consecutive failure (`pause_with_exponential_backoff`). */
   pauseWithExponentialBackoff?: boolean;
   /** After this many failed attempts a message goes to `deadLetterTopic`. */
   maxRetries?: number | undefined;
@@ -55,19 +64,20 @@ export interface RunnerSettings {
   /**
    * Stop the consumer instead of dead-lettering when this many failures in a
    * row of one partition would be dead-lettered (a bad deploy, not a bad
-   * message). A failed batch (`processBatch`) counts once. @default 100
+   * message). A failed batch (`processBatch`) counts once; 0 means no limit
+   * (`dead_letter_safety_limit`).
    */
   deadLetterSafetyLimit?: number;
-  /** Partitions processed at the same time. @default 1 */
+  /** Partitions processed at the same time (`concurrency`). */
   concurrency?: number;
-  /** Wait for the broker's answer when committing at shutdown. @default true */
+  /** Wait for the broker's answer when committing at shutdown (`synchronous_commits`). */
   synchronousCommits?: boolean;
-  /** Seconds to wait for in-flight work of revoked partitions. @default 30 */
+  /** Seconds to wait for in-flight work of revoked partitions (`revoke_timeout`). */
   revokeTimeout?: number;
   /**
    * Seconds from {@link Runner.stop} to the end of the shutdown (work in hand,
    * final commit, leaving the group). After it, `run()` rejects with a
-   * `SHUTDOWN_TIMEOUT` error and nothing more is committed. @default 60
+   * `SHUTDOWN_TIMEOUT` error and nothing more is committed (`shutdown_timeout`).
    */
   shutdownTimeout?: number;
   /** Receives every processing error with racecar's payload. */
@@ -86,6 +96,12 @@ export interface RunnerOptions {
   consumerConfig: ConfigMap;
   /** librdkafka properties for the producer (see `producerConfig`). */
   producerConfig: ConfigMap;
+  /**
+   * What the producer wrapper must know of `producerConfig`: the partitioner
+   * `partitionKey` hashes with, and the queue-full retry limit (see
+   * `producerParts`). @default the schema's defaults
+   */
+  producerSettings?: Pick<ProducerSettings, "partitioner" | "messageTimeoutMs">;
   /** Behaviour. */
   settings: RunnerSettings;
   /** Event bus; a private one when omitted. */
@@ -118,11 +134,38 @@ function key(tp: TopicPartition): string {
 /**
  * Runs one consumer until {@link stop} is called or it fails for good.
  *
+ * Most applications build it with `createRunner(consumer, config)`, which
+ * derives these options from the configuration.
+ *
  * @example
- * ```ts ignore
- * const runner = new Runner({ consumer, transport, consumerConfig, producerConfig, settings });
- * onSignal("SIGTERM", () => runner.stop());
+ * ```ts
+ * import { Consumer, type Message, Runner } from "../mod.ts";
+ * import { createMemoryTransport } from "../testing.ts";
+ *
+ * const greeted: string[] = [];
+ * class GreetingsConsumer extends Consumer {
+ *   static {
+ *     this.subscribesTo("greetings");
+ *   }
+ *   override process(message: Message) {
+ *     greeted.push(`Hello, ${message.text()}!`);
+ *   }
+ * }
+ *
+ * const transport = createMemoryTransport();
+ * transport.broker.createTopic("greetings", 1);
+ * transport.broker.append({ topic: "greetings", value: new TextEncoder().encode("world") });
+ * const runner = new Runner({
+ *   consumer: new GreetingsConsumer(),
+ *   transport,
+ *   consumerConfig: { "group.id": "greeters", "auto.offset.reset": "earliest" },
+ *   producerConfig: {},
+ *   settings: { clientId: "example", groupId: "greeters", maxWaitTime: 0.05 },
+ * });
+ * // An application stops on SIGTERM; this example once the message is processed.
+ * runner.events.on("process_message", () => runner.stop());
  * await runner.run();
+ * console.assert(greeted[0] === "Hello, world!");
  * ```
  */
 export class Runner {
@@ -130,6 +173,7 @@ export class Runner {
   readonly #transport: Transport;
   readonly #consumerConfig: ConfigMap;
   readonly #producerConfig: ConfigMap;
+  readonly #producerSettings: Pick<ProducerSettings, "partitioner" | "messageTimeoutMs">;
   readonly #settings:
     & Required<
       Omit<RunnerSettings, "maxPauseTimeout" | "maxRetries" | "deadLetterTopic" | "onError">
@@ -141,6 +185,8 @@ export class Runner {
   readonly #partitions = new Map<string, PartitionState>();
   #kafka: ConsumerTransport | undefined;
   #producer: Producer | undefined;
+  /** What the consumer produced outside processing (from `setup`): delivered at shutdown. */
+  readonly #unscoped = new DeliveryScope();
   #stopRequested = false;
   #stopped: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -162,19 +208,21 @@ export class Runner {
     this.#transport = options.transport;
     this.#consumerConfig = options.consumerConfig;
     this.#producerConfig = options.producerConfig;
+    this.#producerSettings = options.producerSettings ?? {};
     this.#events = options.instrumenter ?? new Instrumenter();
     this.#clock = options.clock ?? Date.now;
     this.#className = options.consumer.constructor.name;
     const s = options.settings;
     this.#settings = {
       ...s,
-      fetchMessages: s.fetchMessages ?? 1000,
-      maxWaitTime: s.maxWaitTime ?? 1,
-      pauseTimeout: s.pauseTimeout ?? 10,
-      pauseWithExponentialBackoff: s.pauseWithExponentialBackoff ?? false,
-      deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? 100,
-      concurrency: s.concurrency ?? 1,
-      synchronousCommits: s.synchronousCommits ?? true,
+      fetchMessages: s.fetchMessages ?? SETTINGS.fetchMessages.default,
+      maxWaitTime: s.maxWaitTime ?? SETTINGS.maxWaitTime.default,
+      pauseTimeout: s.pauseTimeout ?? SETTINGS.pauseTimeout.default,
+      pauseWithExponentialBackoff: s.pauseWithExponentialBackoff ??
+        SETTINGS.pauseWithExponentialBackoff.default,
+      deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? SETTINGS.deadLetterSafetyLimit.default,
+      concurrency: s.concurrency ?? SETTINGS.concurrency.default,
+      synchronousCommits: s.synchronousCommits ?? SETTINGS.synchronousCommits.default,
       revokeTimeout: s.revokeTimeout ?? SETTINGS.revokeTimeout.default,
       shutdownTimeout: s.shutdownTimeout ?? SETTINGS.shutdownTimeout.default,
       logSummaryInterval: s.logSummaryInterval ?? SETTINGS.logSummaryInterval.default,
@@ -281,10 +329,8 @@ export class Runner {
         onStatistics: (json) => this.#onStatistics(json),
       });
       this.#consumer[bindContext]({
-        producer: () => this.#sharedProducer(),
-        instrumenter: this.#events,
-        clientId: this.#settings.clientId,
-        groupId: this.#settings.groupId,
+        produce: (value, options) => this.#produce(value, options),
+        deliver: () => this.#deliver(DeliveryScope.current() ?? this.#unscoped),
       });
       await this.#consumer.setup?.();
       const topics = [
@@ -402,8 +448,7 @@ export class Runner {
   /** Processes one message; returns false when the partition must stop for now. */
   async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
     const message = new Message(raw, state.pause.pausesCount);
-    const payload = () => ({
-      ...this.#base(),
+    const fields = () => ({
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
@@ -413,31 +458,20 @@ export class Runner {
       headers: message.headers,
       retriesCount: message.retriesCount,
     });
+    const payload = () => ({ ...this.#base(), ...fields() });
     this.#events.emit("start_process_message", payload);
     try {
       await this.#events.instrument(
         "process_message",
         payload,
-        () =>
-          withDeliveryScope(async () => {
-            await this.#consumer.process!(message);
-            await this.#consumer.deliver();
-          }),
+        () => this.#processInScope(() => this.#consumer.process!(message)),
       );
     } catch (error) {
-      const info: ErrorInfo = {
-        consumerClass: this.#className,
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        createTime: message.createTime,
-        key: message.key,
-        value: message.value,
-        headers: message.headers,
-        retriesCount: message.retriesCount,
-      };
       // Dead-lettered: the partition moves on; otherwise it waits for the retry.
-      return (await this.#failed(state, [raw], error, info)) === "skipped";
+      return (await this.#failed(state, [raw], error, {
+        consumerClass: this.#className,
+        ...fields(),
+      })) === "skipped";
     }
     state.pause.reset();
     state.deadLettersInARow = 0;
@@ -462,11 +496,11 @@ export class Runner {
     });
     this.#events.emit("start_process_batch", payload);
     try {
-      await this.#events.instrument("process_batch", payload, () =>
-        withDeliveryScope(async () => {
-          await this.#consumer.processBatch!(messages);
-          await this.#consumer.deliver();
-        }));
+      await this.#events.instrument(
+        "process_batch",
+        payload,
+        () => this.#processInScope(() => this.#consumer.processBatch!(messages)),
+      );
     } catch (error) {
       await this.#failed(state, raw, error, {
         consumerClass: this.#className,
@@ -481,6 +515,42 @@ export class Runner {
       return;
     }
     this.#succeeded(state, last.offset);
+  }
+
+  /**
+   * Runs one processing call in its own delivery scope and waits for what it
+   * produced, so a failed delivery fails the work before its offset is stored.
+   */
+  async #processInScope(work: () => void | Promise<void>): Promise<void> {
+    const scope = new DeliveryScope();
+    await scope.run(work);
+    await this.#deliver(scope);
+  }
+
+  /** A consumer's `produce`: queues on the shared producer, tracked by the current scope. */
+  #produce(value: Bytes | null, options: ProduceOptions): void {
+    const producer = this.#sharedProducer();
+    (DeliveryScope.current() ?? this.#unscoped).track(producer.send(value, options));
+    this.#events.emit("produce_message", () => ({
+      ...this.#base(),
+      topic: options.topic,
+      key: options.key,
+      partition: options.partition,
+      partitionKey: options.partitionKey === undefined ? undefined : String(options.partitionKey),
+      messageSize: value === null ? 0 : toBytes(value).byteLength,
+      bufferSize: producer.bufferSize,
+    }));
+  }
+
+  /** Waits for the deliveries of `scope`; rejects with the first failure. */
+  async #deliver(scope: DeliveryScope): Promise<void> {
+    const count = scope.size;
+    if (count === 0) return;
+    await this.#events.instrument(
+      "deliver_messages",
+      () => ({ ...this.#base(), deliveredMessageCount: count }),
+      () => scope.settle(),
+    );
   }
 
   #succeeded(state: PartitionState, offset: number): void {
@@ -528,13 +598,6 @@ export class Runner {
       return "skipped";
     }
     if (this.#settings.pauseTimeout === 0) {
-      if (maxRetries !== undefined) {
-        // Retry at once: a pause of 0 s, ended as soon as the seek back succeeded.
-        state.pause.pause(this.#clock());
-        state.resumeAt = first.offset;
-        if (!(await this.#seekBack(state))) this.#kafka!.pause([state.tp]);
-        return "retry";
-      }
       throw new RacecarError(
         "PROCESSING_FAILED",
         `Stopping ${this.#className}: processing ${where} failed and 'pause_timeout' is 0 ` +
@@ -571,7 +634,8 @@ export class Runner {
   ): Promise<void> {
     const topic = this.#settings.deadLetterTopic!;
     // A failure counts once, a message's or a whole batch's, per partition.
-    if (state.deadLettersInARow + 1 > this.#settings.deadLetterSafetyLimit) {
+    const limit = this.#settings.deadLetterSafetyLimit;
+    if (limit > 0 && state.deadLettersInARow + 1 > limit) {
       throw new RacecarError(
         "DEAD_LETTER_LIMIT",
         `Stopping ${this.#className}: ${state.deadLettersInARow} failures in a row of ` +
@@ -790,7 +854,7 @@ export class Runner {
 
   async #shutDownGracefully(): Promise<void> {
     log.info("Gracefully shutting down {consumerClass}", { consumerClass: this.#className });
-    await this.#consumer.deliver();
+    await this.#deliver(this.#unscoped);
     await this.#consumer.teardown?.();
     await this.#commit("shutdown");
   }
@@ -822,15 +886,9 @@ export class Runner {
           onLog: (entry) => forwardClientLog(entry),
         }),
         {
+          ...this.#producerSettings,
           clientId: this.#settings.clientId,
           instrumenter: this.#events,
-          // partitionKey hashes like the configured partitioner, as librdkafka would.
-          ...(this.#producerConfig.partitioner === undefined
-            ? {}
-            : { partitioner: this.#producerConfig.partitioner as PartitionerName }),
-          ...(this.#producerConfig["message.timeout.ms"] === undefined
-            ? {}
-            : { messageTimeoutMs: Number(this.#producerConfig["message.timeout.ms"]) }),
         },
       );
     }
@@ -887,28 +945,38 @@ export class Runner {
   }
 }
 
-function validateSettings(settings: RunnerSettings, className: string): void {
-  const positive = (name: string, value: number | undefined) => {
-    if (value !== undefined && !(value > 0)) {
+const BOUNDED = ["fetchMessages", "maxWaitTime", "concurrency", "shutdownTimeout"] as const;
+
+/** Guards for settings that bypassed the configuration (a `Runner` built in code). */
+function validateSettings(
+  settings:
+    & RunnerSettings
+    & Required<Pick<RunnerSettings, (typeof BOUNDED)[number] | "pauseTimeout">>,
+  className: string,
+): void {
+  // The schema's bounds; the configuration already enforced them on what it loaded.
+  for (const name of BOUNDED) {
+    const value = settings[name];
+    const min = SETTINGS[name].min;
+    if (!(value >= min)) {
       throw new RangeError(
-        `Cannot run ${className}: '${name}' must be greater than 0, got ${value}`,
+        `Cannot run ${className}: '${snakeCase(name)}' must be at least ${min}, got ${value}`,
       );
     }
-  };
-  positive("fetch_messages", settings.fetchMessages);
-  positive("max_wait_time", settings.maxWaitTime);
-  positive("concurrency", settings.concurrency);
-  positive("shutdown_timeout", settings.shutdownTimeout);
+  }
   if (settings.maxRetries !== undefined && settings.deadLetterTopic === undefined) {
     throw new RangeError(
       `Cannot run ${className}: 'max_retries' needs 'dead_letter_topic' (where failed messages go)`,
     );
   }
-  if (settings.maxRetries !== undefined && settings.pauseTimeout === -1) {
+  if (settings.maxRetries !== undefined && settings.pauseTimeout <= 0) {
     throw new RangeError(
-      `Cannot run ${className}: 'pause_timeout' -1 pauses a failing partition until restart, so ` +
-        `'max_retries' (${settings.maxRetries}) would never be reached and nothing dead-lettered; ` +
-        `set a positive 'pause_timeout' or unset 'max_retries'`,
+      `Cannot run ${className}: 'pause_timeout' ${settings.pauseTimeout} ` +
+        (settings.pauseTimeout === 0
+          ? "stops the consumer on the first error"
+          : "pauses a failing partition until restart") +
+        `, so 'max_retries' (${settings.maxRetries}) would never be reached and nothing ` +
+        `dead-lettered; set a positive 'pause_timeout' or unset 'max_retries'`,
     );
   }
 }

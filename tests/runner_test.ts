@@ -16,6 +16,7 @@ import {
   OFFSET_INVALID,
 } from "../src/kafka/transport.ts";
 import type { Message } from "../src/message.ts";
+import { SETTINGS } from "../src/config/schema.ts";
 import { Runner } from "../src/runner.ts";
 import { waitFor } from "./suite/_kafka.ts";
 import { testConsumer } from "../testing.ts";
@@ -293,7 +294,7 @@ Deno.test("Runner keeps a partition paused and seeks again when the seek after a
   }
 });
 
-Deno.test("Runner retries the seek of an immediate retry on the next loop when it fails", async () => {
+Deno.test("Runner retries the seek of an ended pause on the next loop when it fails", async () => {
   let seeks = 0;
   const transport = wrappedTransport((consumer) => {
     const seek = consumer.seek.bind(consumer);
@@ -312,7 +313,7 @@ Deno.test("Runner retries the seek of an immediate retry on the next loop when i
       attempts.push(message.offset);
       if (attempts.length === 1) throw new Error("fails once");
     }),
-    { transport, settings: { pauseTimeout: 0, maxRetries: 3, deadLetterTopic: "unused-dlq" } },
+    { transport, settings: { pauseTimeout: 0.001, maxRetries: 3, deadLetterTopic: "unused-dlq" } },
   );
   try {
     kit.send("seeking-now", "a");
@@ -406,7 +407,7 @@ Deno.test("Runner.run() rejects with SHUTDOWN_TIMEOUT when leaving the group out
       clientId: "racecar-test",
       groupId: "hanging",
       maxWaitTime: 0.02,
-      shutdownTimeout: 0.1,
+      shutdownTimeout: SETTINGS.shutdownTimeout.min,
     },
   });
   transport.broker.createTopic("hanging", 1);
@@ -419,8 +420,48 @@ Deno.test("Runner.run() rejects with SHUTDOWN_TIMEOUT when leaving the group out
   hang.open();
   assert.ok(error instanceof RacecarError, `expected a RacecarError, got ${error}`);
   assert.equal(error.code, "SHUTDOWN_TIMEOUT");
-  assert.match(error.message, /'shutdown_timeout' \(0\.1 s\)/);
+  assert.match(error.message, /'shutdown_timeout' \(1 s\)/);
   // Let the hung close finish so the test leaves nothing behind.
   await waitFor(() => transport.broker.members("hanging").length === 0, "the close finished");
   assert.deepEqual(commits, ["shutdown"]);
+});
+
+/** A memory transport that records the `sync` option of every commit. */
+function commitRecordingTransport(): MemoryTransport & { syncs: (boolean | undefined)[] } {
+  const syncs: (boolean | undefined)[] = [];
+  const transport = wrappedTransport((consumer) => {
+    const commit = consumer.commit.bind(consumer);
+    consumer.commit = (offsets, options) => {
+      syncs.push(options?.sync);
+      return commit(offsets, options);
+    };
+    return consumer;
+  });
+  return Object.assign(transport, { syncs });
+}
+
+Deno.test("Runner commits at shutdown as the schema's synchronous_commits default says", async () => {
+  const transport = commitRecordingTransport();
+  transport.broker.createTopic("sync-default", 1);
+  const runner = new Runner({
+    consumer: consumerOf("sync-default", () => {}),
+    transport,
+    consumerConfig: { "group.id": "sync-default" },
+    producerConfig: {},
+    settings: { clientId: "racecar-test", groupId: "sync-default", maxWaitTime: 0.02 },
+  });
+  const done = runner.run();
+  await waitFor(() => runner.ready, "the runner joined");
+  runner.stop();
+  await done;
+  // The shutdown's commit comes first; leaving the group then revokes, and revokes commit synchronously.
+  assert.equal(transport.syncs[0], SETTINGS.synchronousCommits.default);
+
+  // The testing kit builds its runner as `racecar` does, and commits the same way.
+  const kitTransport = commitRecordingTransport();
+  const kit = await testConsumer(consumerOf("sync-default", () => {}), {
+    transport: kitTransport,
+  });
+  await kit.stop();
+  assert.equal(kitTransport.syncs[0], SETTINGS.synchronousCommits.default);
 });

@@ -5,7 +5,9 @@
  * @module
  */
 
-import { ConfigError, RacecarError } from "../errors.ts";
+import { RacecarError } from "../errors.ts";
+
+export { isUsageError } from "../errors.ts";
 
 /** Documented exit codes of `racecar` and `racecarctl`. */
 export const ExitCode = {
@@ -24,14 +26,6 @@ export class UsageError extends RacecarError {
     super("USAGE", message);
     this.name = "UsageError";
   }
-}
-
-/** Whether an error is the user's mistake rather than a crash. */
-export function isUsageError(error: unknown): boolean {
-  return error instanceof UsageError || error instanceof ConfigError ||
-    (error instanceof RacecarError &&
-      ["USAGE", "CONFIG", "NO_PROCESS_METHOD", "NO_SUBSCRIPTIONS", "LIBRDKAFKA_NOT_FOUND"]
-        .includes(error.code));
 }
 
 /**

@@ -13,18 +13,27 @@
  */
 
 import { Command, CommanderError } from "commander";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { relative, resolve } from "node:path";
 import {
   cwd as runtimeCwd,
   delay,
   kill,
   modifiedAt,
+  readStdinText,
+  readTextFile,
   writeStderr,
   writeStdout,
 } from "../_runtime.ts";
-import { findCodeConfig, loadConfig, producerConfig, type RacecarConfig } from "../config/mod.ts";
-import { KafkaError } from "../errors.ts";
+import {
+  findCodeConfig,
+  type FlagValues,
+  loadConfig,
+  loadConfigWithSources,
+  type LoadedConfig,
+  producerConfig,
+  type RacecarConfig,
+} from "../config/mod.ts";
+import { ConfigError, ErrorCode, KafkaError } from "../errors.ts";
 import { loadDefaultTransport } from "../kafka/default_transport.ts";
 import type { Header, Transport } from "../kafka/transport.ts";
 import { checkLiveness } from "../probes.ts";
@@ -32,8 +41,9 @@ import { Producer } from "../producer.ts";
 import { VERSION } from "../version.ts";
 import * as admin from "./_admin.ts";
 import { ExitCode, isUsageError, UsageError } from "./_exit.ts";
-import { explainClientError } from "./_explain.ts";
-import { pidStatus } from "./daemon.ts";
+import { clientCreationFailure, explainClientConfigError, explainClientError } from "./_explain.ts";
+import { corruptPidfileMessage, pidStatus } from "./daemon.ts";
+import { importUserModule } from "./load_consumer.ts";
 
 /** The commands, in the order `racecarctl` lists them. */
 export const CTL_COMMANDS = [
@@ -127,12 +137,23 @@ function ctlProgram(options: CtlOptions, done: (code: number) => void): Command 
       done(await stop(requirePidfile(opts, options), seconds));
     });
 
-  sub("produce", "produce one message with the configuration from files and environment")
+  sub(
+    "produce",
+    "produce messages: one per --value, or one per line of --file (- for standard input)",
+  )
+    .option("-b, --brokers <list>", "the brokers, host:port,... (default: the configuration's)")
     .option("-t, --topic <topic>", "the topic")
-    .option("-k, --key <key>", "the message key")
-    .option("-v, --value <value>", "the message value")
+    .option("-k, --key <key>", "the key of every message")
+    .option("-v, --value <value>", "a message value (repeatable: one message each)", collect, [])
+    .option("-f, --file <path>", "produce each non-empty line of this file; - reads standard input")
+    .option("-K, --key-delimiter <delim>", "split each line of --file into key<delim>value")
     .option("-H, --header <name=value...>", "a header (repeatable)")
     .option("-p, --partition <n>", "an explicit partition")
+    .option(
+      "--timeout <seconds>",
+      "give up when the messages are not delivered within this long (exit 1)",
+      String(PRODUCE_TIMEOUT_SECONDS),
+    )
     .action(async (opts: ProduceFlags) => done(await produce(opts, options)));
 
   sub(
@@ -285,13 +306,11 @@ async function adminContext(opts: ClusterFlags, options: CtlOptions): Promise<ad
     throw new UsageError(`Invalid --timeout "${opts.timeout}": expected seconds above 0`);
   }
   const dir = options.cwd ?? runtimeCwd();
-  const path = await findCodeConfig(dir);
-  const codeConfig = path === undefined ? undefined : await import(pathToFileURL(path).href);
-  const config = await loadConfig({
-    cwd: dir,
-    codeConfig,
-    flags: opts.brokers === undefined ? {} : { brokers: opts.brokers },
-  });
+  const { config } = await loadFullConfig(
+    dir,
+    true,
+    opts.brokers === undefined ? {} : { brokers: opts.brokers },
+  );
   return {
     config,
     transport: options.transport ?? await loadDefaultTransport(),
@@ -308,6 +327,10 @@ function requirePidfile(opts: { pidfile?: string }, options: CtlOptions): string
 
 function status(pidfile: string): number {
   const found = pidStatus(pidfile);
+  if (found.state === "corrupt") {
+    writeStderr(`Error: ${corruptPidfileMessage(pidfile, found.text)}\n`);
+    return ExitCode.FAILURE;
+  }
   if (found.state === "running" || found.state === "not-owned") {
     writeStdout(`running (PID = ${found.pid})\n`);
     return ExitCode.OK;
@@ -318,6 +341,12 @@ function status(pidfile: string): number {
 
 async function stop(pidfile: string, timeoutSeconds: number): Promise<number> {
   const found = pidStatus(pidfile);
+  if (found.state === "corrupt") {
+    writeStderr(
+      `Error: Cannot stop Racecar: ${corruptPidfileMessage(pidfile, found.text)}\n`,
+    );
+    return ExitCode.FAILURE;
+  }
   if (found.state !== "running" && found.state !== "not-owned") {
     writeStdout("Racecar is not currently running\n");
     return ExitCode.OK;
@@ -330,7 +359,8 @@ async function stop(pidfile: string, timeoutSeconds: number): Promise<number> {
   let nextNotice = 0;
   while (true) {
     const now = pidStatus(pidfile);
-    const gone = now.state === "exited" || now.state === "dead" || now.pid !== found.pid;
+    const gone = now.state === "exited" || now.state === "dead" || !("pid" in now) ||
+      now.pid !== found.pid;
     if (gone) break;
     if (Date.now() >= deadline) {
       writeStderr(
@@ -349,23 +379,94 @@ async function stop(pidfile: string, timeoutSeconds: number): Promise<number> {
   return ExitCode.OK;
 }
 
+/** How long `racecarctl produce` waits for delivery unless --timeout says otherwise. */
+export const PRODUCE_TIMEOUT_SECONDS = 30;
+
 interface ProduceFlags {
+  brokers?: string;
   topic?: string;
   key?: string;
-  value?: string;
+  value: string[];
+  file?: string;
+  keyDelimiter?: string;
   header?: string[];
   partition?: string;
+  timeout: string;
 }
 
-async function loadFullConfig(dir: string, validate: boolean): Promise<RacecarConfig> {
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function loadFullConfig(
+  dir: string,
+  validate: boolean,
+  flags: FlagValues = {},
+): Promise<LoadedConfig> {
   const path = await findCodeConfig(dir);
-  const codeConfig = path === undefined ? undefined : await import(pathToFileURL(path).href);
-  return await loadConfig({ cwd: dir, codeConfig, validate });
+  const codeConfig = path === undefined ? undefined : await importUserModule(path);
+  return await loadConfigWithSources({
+    cwd: dir,
+    codeConfig,
+    ...(path === undefined ? {} : { codeConfigLabel: relative(dir, path) }),
+    validate,
+    flags,
+    onWarning: (message) => writeStderr(`Warning: ${message}\n`),
+  });
+}
+
+/** The messages to produce: `--value`s, or the lines of `--file`. */
+async function produceMessages(
+  flags: ProduceFlags,
+  dir: string,
+): Promise<{ key?: string; value: string }[]> {
+  if (flags.file !== undefined && flags.value.length > 0) {
+    throw new UsageError("Cannot produce: give message values with --value or --file, not both");
+  }
+  if (flags.keyDelimiter !== undefined && flags.file === undefined) {
+    throw new UsageError("Invalid --key-delimiter: it splits the lines of --file; give --file too");
+  }
+  if (flags.keyDelimiter === "") throw new UsageError("Invalid --key-delimiter: it is empty");
+  const withKey = (value: string) =>
+    flags.key === undefined ? { value } : { key: flags.key, value };
+  if (flags.file === undefined) {
+    if (flags.value.length === 0) {
+      throw new UsageError(
+        "no message value specified: pass --value <value> (repeatable), or --file <path> " +
+          "(- for standard input)",
+      );
+    }
+    return flags.value.map(withKey);
+  }
+  const path = resolve(dir, flags.file);
+  const what = flags.file === "-" ? "standard input" : `--file ${flags.file}`;
+  let text: string | undefined;
+  try {
+    text = flags.file === "-" ? await readStdinText() : await readTextFile(path);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${what}: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new UsageError(`Cannot read ${what}: there is no file ${path}`);
+  const lines = text.split(/\r?\n/).filter((line) => line !== "");
+  if (lines.length === 0) throw new UsageError(`Cannot produce: ${what} holds no message`);
+  const delimiter = flags.keyDelimiter;
+  if (delimiter === undefined) return lines.map(withKey);
+  return lines.map((line, index) => {
+    const at = line.indexOf(delimiter);
+    if (at < 0) {
+      throw new UsageError(
+        `Cannot produce line ${index + 1} of ${what}: expected key${delimiter}value, got ` +
+          JSON.stringify(line),
+      );
+    }
+    return { key: line.slice(0, at), value: line.slice(at + delimiter.length) };
+  });
 }
 
 async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number> {
   if (flags.topic === undefined || flags.topic === "") throw new UsageError("no topic specified");
-  if (flags.value === undefined) throw new UsageError("no message value specified");
+  const dir = options.cwd ?? runtimeCwd();
+  const messages = await produceMessages(flags, dir);
   const headers: Header[] = [];
   for (const header of flags.header ?? []) {
     const at = header.indexOf("=");
@@ -386,47 +487,110 @@ async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number
       );
     }
   }
-  const config = await loadFullConfig(options.cwd ?? runtimeCwd(), true);
+  const timeoutSeconds = Number(flags.timeout);
+  if (!(timeoutSeconds > 0)) {
+    throw new UsageError(`Invalid --timeout "${flags.timeout}": expected seconds above 0`);
+  }
+  const loaded = await loadFullConfig(
+    dir,
+    true,
+    flags.brokers === undefined ? {} : { brokers: flags.brokers },
+  );
+  // Delivery gives up within --timeout, not after 'message_timeout' (5 minutes).
+  const config = {
+    ...loaded.config,
+    messageTimeout: Math.min(loaded.config.messageTimeout, timeoutSeconds),
+  };
+  const brokers = config.brokers.join(",");
   const transport = options.transport ?? await loadDefaultTransport();
-  // Wrong credentials or an untrusted CA are reported here, long before the
-  // delivery would time out after 'message_timeout'.
+  // Wrong credentials, an untrusted CA or no reachable broker are reported
+  // here, long before a delivery would time out.
   let failFast: (error: Error) => void = () => {};
   const setupFailed = new Promise<never>((_, reject) => failFast = reject);
   setupFailed.catch(() => {});
-  const raw = transport.createProducer({
-    config: producerConfig(config),
-    onError: (error) => {
-      const explained = explainClientError(error, config);
-      if (explained !== undefined) failFast(explained);
-    },
-  });
+  let lastTransportError = "";
+  let raw;
+  try {
+    raw = transport.createProducer({
+      config: producerConfig(config),
+      onError: (error) => {
+        const creation = clientCreationFailure(error);
+        if (creation !== undefined) return failFast(creation);
+        const explained = explainClientError(error, config);
+        if (explained !== undefined) return failFast(explained);
+        if (!(error instanceof KafkaError)) return;
+        if (error.errno === ErrorCode.TRANSPORT) lastTransportError = error.message;
+        // node-rdkafka reports a refused connection as a transport failure only.
+        const alone = config.brokers.length === 1 && error.errno === ErrorCode.TRANSPORT;
+        if (error.errno === ErrorCode.ALL_BROKERS_DOWN || alone) {
+          failFast(
+            new Error(
+              `Cannot produce to "${flags.topic}": no broker reachable at ${brokers} (librdkafka: ${
+                lastTransportError || error.message
+              })`,
+            ),
+          );
+        }
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw await explainClientConfigError(error, { config, sources: loaded.sources });
+  }
   const producer = new Producer(raw, {
     clientId: config.clientId,
     partitioner: config.partitioner,
     messageTimeoutMs: config.messageTimeout * 1000,
   });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(
+          `Cannot produce to "${flags.topic}": not delivered within ${timeoutSeconds} s; check ` +
+            `that a broker is reachable at ${brokers} (or raise --timeout)${
+              lastTransportError === "" ? "" : ` (librdkafka: ${lastTransportError})`
+            }`,
+        ),
+      );
+    }, timeoutSeconds * 1000);
+  });
+  timedOut.catch(() => {});
   let failed = false;
   try {
-    const report = await Promise.race([
-      producer.produceSync(flags.value, {
-        topic: flags.topic,
-        ...(flags.key === undefined ? {} : { key: flags.key }),
-        ...(partition === undefined ? {} : { partition }),
-        headers,
-      }),
+    const reports = await Promise.race([
+      Promise.all(messages.map((message) =>
+        producer.produceSync(message.value, {
+          topic: flags.topic!,
+          ...(message.key === undefined ? {} : { key: message.key }),
+          ...(partition === undefined ? {} : { partition }),
+          headers,
+        })
+      )),
       setupFailed,
+      timedOut,
     ]);
-    writeStderr("=> Delivered message to Kafka cluster\n");
-    writeStdout(`${report.topic}/${report.partition}@${report.offset}\n`);
+    writeStderr(
+      reports.length === 1
+        ? "=> Delivered message to Kafka cluster\n"
+        : `=> Delivered ${reports.length} messages to Kafka cluster\n`,
+    );
+    for (const report of reports) {
+      writeStdout(`${report.topic}/${report.partition}@${report.offset}\n`);
+    }
     return ExitCode.OK;
   } catch (error) {
     failed = true;
+    if (error instanceof ConfigError) {
+      throw await explainClientConfigError(error, { config, sources: loaded.sources });
+    }
     const message = error instanceof KafkaError || error instanceof Error
       ? error.message
       : String(error);
     writeStderr(`Error: ${message}\n`);
     return ExitCode.FAILURE;
   } finally {
+    clearTimeout(timer);
     // After a failure nothing queued can be delivered: do not wait for it.
     await producer.close(failed ? 0 : 30_000).catch(() => {});
   }
@@ -436,7 +600,7 @@ async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number
 async function probeConfig(options: CtlOptions): Promise<RacecarConfig> {
   const fromEnv = await loadConfig({ skipFiles: true, validate: false });
   if (fromEnv.livenessProbeSkipConfigFiles) return fromEnv;
-  return await loadFullConfig(options.cwd ?? runtimeCwd(), false);
+  return (await loadFullConfig(options.cwd ?? runtimeCwd(), false)).config;
 }
 
 async function liveness(options: CtlOptions): Promise<number> {

@@ -40,13 +40,15 @@ export type PidStatus =
   | { state: "running"; pid: number }
   | { state: "not-owned"; pid: number }
   | { state: "dead"; pid: number }
-  | { state: "exited" };
+  | { state: "exited" }
+  | { state: "corrupt"; text: string };
 
 /** Reads `pidfile` and checks its process. */
 export function pidStatus(pidfile: string): PidStatus {
   const text = readTextFileSync(pidfile);
-  const pid = text === undefined ? NaN : Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) return { state: "exited" };
+  if (text === undefined) return { state: "exited" };
+  const pid = /^\s*\d+\s*$/.test(text) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return { state: "corrupt", text };
   const state = processState(pid);
   if (state === "running") return { state: "running", pid };
   if (state === "not-owned") return { state: "not-owned", pid };
@@ -146,7 +148,9 @@ export function claimPidfile(pidfile: string): () => void {
     released = true;
     // Only our own pid file: another instance may have taken it over meanwhile.
     const status = pidStatus(pidfile);
-    if (status.state !== "exited" && status.pid === ownPid()) removeFileSync(pidfile);
+    if ("pid" in status && status.pid === ownPid()) {
+      removeFileSync(pidfile);
+    }
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createFileExclusiveSync(pidfile, `${ownPid()}\n`)) return release;
@@ -155,6 +159,13 @@ export function claimPidfile(pidfile: string): () => void {
     if (status.state === "running" && status.pid === ownPid()) return release;
   }
   throw new DaemonError(`Cannot write ${pidfile}: another process keeps creating it`);
+}
+
+/** Says what is wrong with a pid file that holds no process id. */
+export function corruptPidfileMessage(pidfile: string, text: string): string {
+  const shown = text.length > 40 ? `${JSON.stringify(text.slice(0, 40))}...` : JSON.stringify(text);
+  return `The pid file ${pidfile} is corrupt: expected a process id, got ${shown}; check ` +
+    `which Racecar process owns it (ps), then delete the file`;
 }
 
 /** Fails when the pid file's process runs; removes a stale pid file. */

@@ -28,7 +28,7 @@ import {
 } from "../_runtime.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./_exit.ts";
-import { snakeCase } from "./load_consumer.ts";
+import { pascalCase, snakeCase } from "../_case.ts";
 
 /** What a generator did, relative to the project directory. */
 export interface GenerateResult {
@@ -36,6 +36,8 @@ export interface GenerateResult {
   created: string[];
   /** Files changed. */
   updated: string[];
+  /** What the user must still do for the files to work. */
+  notes?: string[];
 }
 
 /** Where `@racecar/cli` comes from in generated projects. */
@@ -236,8 +238,7 @@ function asRecord(value: unknown, key: string, file = "deno.json"): Record<strin
 
 /** `TapDance`, `tap_dance` or `TapDanceConsumer` -> `TapDanceConsumer`. */
 export function consumerClassName(name: string): string {
-  const base = name.replace(/[-_\s]+(\w)/g, (_, c: string) => c.toUpperCase());
-  const pascal = base.charAt(0).toUpperCase() + base.slice(1);
+  const pascal = pascalCase(name);
   if (!/^[A-Z][A-Za-z0-9]*$/.test(pascal)) {
     throw new UsageError(
       `Invalid consumer name "${name}": use letters and digits, e.g. TapDance`,
@@ -284,7 +285,40 @@ export async function generateConsumer(
       ? nodeTestTemplate(className, file, topic, from)
       : testTemplate(className, file, topic, from),
   );
-  return { created: [consumerFile, testFile], updated: [] };
+  const result: GenerateResult = { created: [consumerFile, testFile], updated: [] };
+  if (options.importFrom === undefined && !(await importMapped(dir, from))) {
+    const target = packageSource().imports[from];
+    result.notes = [
+      `${consumerFile} imports "${from}", which nothing here maps (no deno.json "imports" entry, ` +
+      `no package.json dependency): run \`racecar init\` in ${dir} to add it to deno.json, or ` +
+      `add "${from}": "${target}" to the "imports" of your deno.json`,
+    ];
+  }
+  return result;
+}
+
+/**
+ * Whether a bare import resolves from `dir`: the nearest deno.json(c) maps it,
+ * or a package.json in `dir` or above lists it, or it is installed in node_modules.
+ */
+async function importMapped(dir: string, specifier: string): Promise<boolean> {
+  for (let at = dir;; at = dirname(at)) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      const text = await readTextFile(join(at, name));
+      if (text === undefined) continue;
+      try {
+        const imports = (JSON.parse(text) as { imports?: Record<string, unknown> }).imports;
+        if (imports !== undefined && Object.hasOwn(imports, specifier)) return true;
+      } catch {
+        // deno.jsonc with comments: look for the key as text.
+        if (text.includes(`"${specifier}"`)) return true;
+      }
+    }
+    const pkg = await readTextFile(join(at, "package.json"));
+    if (pkg !== undefined && pkg.includes(`"${specifier}"`)) return true;
+    if ((await modifiedAt(join(at, "node_modules", specifier))) !== undefined) return true;
+    if (dirname(at) === at) return false;
+  }
 }
 
 function nodeConsumerTemplate(className: string, topic: string, from: string): string {

@@ -94,7 +94,9 @@ function addGenerators(program: Command): void {
           return ExitCode.USAGE;
         }
         const dir = runtimeCwd();
-        writeStdout(describeResult(await generateConsumer(name, { dir }), dir, dir));
+        const result = await generateConsumer(name, { dir });
+        writeStdout(describeResult(result, dir, dir));
+        for (const note of result.notes ?? []) writeStderr(`Warning: ${note}\n`);
         return ExitCode.OK;
       })
     );

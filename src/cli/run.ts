@@ -5,7 +5,7 @@
  * @module
  */
 
-import { pathToFileURL } from "node:url";
+import { relative, resolve } from "node:path";
 import {
   CONFIG_DUMP_SIGNAL,
   cwd as runtimeCwd,
@@ -15,16 +15,17 @@ import {
   runtimeDescription,
   writeStderr,
 } from "../_runtime.ts";
+import { classSettings, createRunner, groupIdOf, mergedSubscription } from "../assembly.ts";
 import {
-  consumerConfig,
   findCodeConfig,
   type FlagValues,
   inspectConfig,
-  loadConfig,
-  producerConfig,
+  loadConfigWithSources,
   type RacecarConfig,
+  type SourceMap,
+  withClassSettings,
 } from "../config/mod.ts";
-import { type ConsumerClass, defaultGroupId } from "../consumer.ts";
+import type { ConsumerClass } from "../consumer.ts";
 import { show } from "../config/decode.ts";
 import { groupInstanceIdProblem } from "../config/validate.ts";
 import { ConfigError } from "../errors.ts";
@@ -32,12 +33,18 @@ import { Instrumenter } from "../events.ts";
 import { loadDefaultTransport } from "../kafka/default_transport.ts";
 import type { Transport } from "../kafka/transport.ts";
 import { installLivenessProbe, installReadinessProbe } from "../probes.ts";
-import { Runner, type RunnerSettings } from "../runner.ts";
+import type { Runner } from "../runner.ts";
 import { describeCrash, ExitCode, isUsageError, UsageError } from "./_exit.ts";
-import { type ConnectionSetupError, explainClientError } from "./_explain.ts";
+import {
+  clientCreationFailure,
+  type ConnectionSetupError,
+  explainClientConfigError,
+  explainClientError,
+} from "./_explain.ts";
 import { setUpLogging } from "./_logging.ts";
+import { checkAppendable, checkCreatable } from "./_writable.ts";
 import { claimPidfile, DaemonError, isDaemonChild, pidfilePath, startDaemon } from "./daemon.ts";
-import { loadConsumerClass } from "./load_consumer.ts";
+import { importUserModule, loadConsumerClass } from "./load_consumer.ts";
 import {
   supervise,
   supervisorPid,
@@ -72,122 +79,65 @@ export interface PreparedRun {
   runner: Runner;
   /** The adapter it uses. */
   transport: Transport;
-}
-
-async function importCodeConfig(dir: string): Promise<unknown> {
-  const path = await findCodeConfig(dir);
-  return path === undefined ? undefined : await import(pathToFileURL(path).href);
-}
-
-/** Turns the configuration into the runner's settings. */
-export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSettings {
-  return {
-    clientId: config.clientId,
-    groupId,
-    fetchMessages: config.fetchMessages,
-    maxWaitTime: config.maxWaitTime,
-    pauseTimeout: config.pauseTimeout,
-    maxPauseTimeout: config.maxPauseTimeout,
-    pauseWithExponentialBackoff: config.pauseWithExponentialBackoff,
-    maxRetries: config.maxRetries,
-    deadLetterTopic: config.deadLetterTopic,
-    ...(config.deadLetterSafetyLimit === 0
-      ? { deadLetterSafetyLimit: Number.MAX_SAFE_INTEGER }
-      : { deadLetterSafetyLimit: config.deadLetterSafetyLimit }),
-    concurrency: config.concurrency,
-    synchronousCommits: config.synchronousCommits,
-    revokeTimeout: config.revokeTimeout,
-    shutdownTimeout: config.shutdownTimeout,
-    logSummaryInterval: config.logSummaryInterval,
-    ...(config.onError === undefined ? {} : { onError: config.onError }),
+  /** Where each setting came from, and the subscription's own properties, for messages. */
+  origins: {
+    sources: SourceMap;
+    additionalConfig: Record<string, string | number | boolean> | undefined;
   };
+}
+
+async function importCodeConfig(
+  dir: string,
+): Promise<{ codeConfig?: unknown; codeConfigLabel?: string }> {
+  const path = await findCodeConfig(dir);
+  if (path === undefined) return {};
+  return { codeConfig: await importUserModule(path), codeConfigLabel: relative(dir, path) };
 }
 
 /**
- * One librdkafka consumer serves every subscription of a class, so the
- * per-subscription options must agree; the fetch size takes the largest.
+ * Loads class and configuration and builds the runner (nothing connects yet).
+ * The files say where consumers live, so they are read (and
+ * `config/racecar.ts` is run) once, before the class is known; the class's
+ * own settings then go under them.
  */
-export function mergedSubscription(consumerClass: ConsumerClass) {
-  const subscriptions = consumerClass.subscriptions;
-  const first = subscriptions[0]!;
-  const differing = subscriptions.find((s) => s.startFromBeginning !== first.startFromBeginning);
-  if (differing !== undefined) {
-    throw new ConfigError(
-      `Cannot run ${consumerClass.name}: topics "${first.topic}" and "${differing.topic}" ask for ` +
-        `different 'startFromBeginning' values, but one consumer reads all of a class's topics; ` +
-        `use the same value, or split them into two consumer classes`,
-      { key: "startFromBeginning" },
-    );
-  }
-  const additionalConfig: Record<string, string> = {};
-  for (const subscription of subscriptions) {
-    for (const [key, value] of Object.entries(subscription.additionalConfig)) {
-      if (key in additionalConfig && additionalConfig[key] !== value) {
-        throw new ConfigError(
-          `Cannot run ${consumerClass.name}: topic "${subscription.topic}" sets additionalConfig ` +
-            `"${key}" to "${value}", another topic to "${additionalConfig[key]}"; one consumer ` +
-            `reads all of a class's topics, so they must agree`,
-          { key: "additionalConfig" },
-        );
-      }
-      additionalConfig[key] = value;
-    }
-  }
-  return {
-    topic: first.topic,
-    startFromBeginning: first.startFromBeginning,
-    maxBytesPerPartition: Math.max(...subscriptions.map((s) => s.maxBytesPerPartition)),
-    additionalConfig,
-  };
-}
-
-/** Loads class and configuration and builds the runner (nothing connects yet). */
 export async function prepareRun(options: RunCommandOptions): Promise<PreparedRun> {
   const dir = options.cwd ?? runtimeCwd();
-  const codeConfig = await importCodeConfig(dir);
-  // A first pass finds the consumers directory; the class's own settings come next.
-  const early = await loadConfig({ flags: options.flags, cwd: dir, codeConfig, validate: false });
+  const code = await importCodeConfig(dir);
+  const loaded = await loadConfigWithSources({
+    flags: options.flags,
+    cwd: dir,
+    ...code,
+    validate: false,
+    onWarning: (message) => writeStderr(`Warning: ${message}\n`),
+  });
   const consumerClass = await loadConsumerClass(options.consumer, {
     cwd: dir,
     requires: options.requires ?? [],
-    consumersDir: early.consumersDir,
+    consumersDir: loaded.config.consumersDir,
   });
-  const classSettings: Record<string, unknown> = {};
-  for (const name of ["groupId", "maxWaitTime", "fetchMessages", "concurrency"] as const) {
-    if (consumerClass[name] !== undefined) classSettings[name] = consumerClass[name];
-  }
-  const config = await loadConfig({
-    flags: options.flags,
-    cwd: dir,
-    codeConfig,
-    classSettings,
-    className: consumerClass.name,
-  });
-  const groupId = config.groupId ?? defaultGroupId(consumerClass.name, config.groupIdPrefix ?? "");
+  const { config, sources } = withClassSettings(
+    loaded,
+    classSettings(consumerClass),
+    consumerClass.name,
+  );
   const effective: RacecarConfig = {
     ...config,
-    groupId,
+    groupId: groupIdOf(config, consumerClass),
     groupInstanceId: staticMemberId(config.groupInstanceId, consumerClass.parallelWorkers),
   };
-  if (consumerClass.subscriptions.length === 0) {
-    throw new ConfigError(
-      `Cannot run ${consumerClass.name}: it subscribes to no topic; call ` +
-        `this.subscribesTo("topic") in a static block of the class`,
-    );
-  }
   const consumer = new (consumerClass as unknown as new () => InstanceType<ConsumerClass>)();
-  const statistics = typeof consumer.statisticsCallback === "function" ||
-    effective.prometheusEnabled || effective.tracingEnabled;
   const transport = options.transport ?? await loadDefaultTransport();
-  const runner = new Runner({
-    consumer,
+  const runner = await createRunner(consumer, effective, {
     transport,
-    consumerConfig: consumerConfig(effective, mergedSubscription(consumerClass), { statistics }),
-    producerConfig: producerConfig(effective),
-    settings: runnerSettings(effective, groupId),
     instrumenter: options.instrumenter ?? new Instrumenter(),
   });
-  return { consumerClass, config: effective, runner, transport };
+  return {
+    consumerClass,
+    config: effective,
+    runner,
+    transport,
+    origins: { sources, additionalConfig: mergedSubscription(consumerClass).additionalConfig },
+  };
 }
 
 /**
@@ -243,10 +193,30 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     return ExitCode.USAGE;
   }
 
+  // Paths are checked before anything starts, so a mistake is named here.
+  const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
+  const setting = (name: "logfile" | "pidfile") => {
+    const source = prepared.origins.sources[name];
+    return source === undefined || source.kind === "default"
+      ? ` (the default '${name}')`
+      : ` ('${source.key}' from ${source.label})`;
+  };
+  try {
+    if (config.logfile !== undefined) {
+      await checkAppendable(resolve(dir, config.logfile), "the log file", setting("logfile"));
+    }
+    if (config.daemonize && worker === undefined && !isDaemonChild()) {
+      await checkCreatable(pidfile, "the pid file", setting("pidfile"));
+    }
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    writeStderr(`Error: ${(error as Error).message}\n`);
+    return ExitCode.USAGE;
+  }
+
   // --daemonize: the foreground half starts the background half and ends here.
   let releasePidfile: (() => void) | undefined;
   if (config.daemonize && worker === undefined) {
-    const pidfile = pidfilePath(config.pidfile, config.groupId!, dir);
     try {
       if (!isDaemonChild()) {
         const child = await startDaemon({ pidfile, logfile: config.logfile, cwd: dir, say });
@@ -379,8 +349,20 @@ async function runInForeground(
   ];
   // Wrong credentials or an untrusted certificate: librdkafka would retry forever.
   let setupError: ConnectionSetupError | undefined;
+  // librdkafka refused the configuration after all (node-rdkafka creates its
+  // client on connect): nothing was consumed, so do not wait for the shutdown
+  // of a client that never connected.
+  let creationFailed: (error: ConfigError) => void = () => {};
+  const creation = new Promise<never>((_, reject) => creationFailed = reject);
+  creation.catch(() => {});
   const offError = runner.events.on("error", ({ error }) => {
     if (setupError !== undefined) return;
+    const refused = clientCreationFailure(error);
+    if (refused !== undefined) {
+      creationFailed(refused);
+      runner.stop();
+      return;
+    }
     setupError = explainClientError(error, config);
     if (setupError !== undefined) runner.stop();
   });
@@ -399,7 +381,7 @@ async function runInForeground(
   say("Wrooooom!");
   if (!config.daemonize) say("Ctrl-C to shutdown consumer");
   try {
-    await runner.run();
+    await Promise.race([runner.run(), creation]);
     if (setupError !== undefined) {
       writeStderr(describeCrash(setupError) + "\n");
       return ExitCode.FAILURE;
@@ -407,6 +389,16 @@ async function runInForeground(
     say(`${consumerClass.name} stopped`);
     return ExitCode.OK;
   } catch (error) {
+    // librdkafka refused a property while creating a client: a configuration mistake.
+    if (error instanceof ConfigError) {
+      const explained = await explainClientConfigError(error, {
+        config,
+        ...prepared.origins,
+        className: consumerClass.name,
+      });
+      writeStderr(`Error: ${explained.message}\n`);
+      return ExitCode.USAGE;
+    }
     writeStderr(describeCrash(error) + "\n");
     return ExitCode.FAILURE;
   } finally {

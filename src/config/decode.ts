@@ -52,6 +52,9 @@ export function expectation(spec: SettingSpec): string {
     case "list":
       return spec.itemFormat === "keyValue"
         ? 'a list of "key=value" strings'
+        : spec.itemFormat === "hostPort"
+        ? 'a list of "host:port" strings (such as "kafka1:9092" or "[::1]:9092") or a ' +
+          "comma-separated string of them"
         : "a list of strings or a comma-separated string";
     case "enum":
       return `one of ${spec.allowed.map((a) => JSON.stringify(a)).join(", ")}`;
@@ -97,7 +100,20 @@ export function coerce(name: SettingName, raw: unknown, source: ValueSource): un
 
   switch (spec.type) {
     case "string":
-      if (typeof raw === "string") return raw;
+      if (typeof raw === "string") {
+        if (raw.trim() === "" && !spec.allowEmpty) {
+          throw fail(
+            `must not be empty, got ${show(raw)}: ${
+              spec.default === undefined && !spec.computeDefault && spec.defaultText === undefined
+                ? "give a value, or remove it to leave the setting unset"
+                : `give a value, or remove it to use the default (${
+                  spec.defaultText?.replaceAll("`", "") ?? show(spec.default)
+                })`
+            }`,
+          );
+        }
+        return raw;
+      }
       // YAML reads `group_id: 12345` as a number; the user meant the text.
       if (typeof raw === "number" && Number.isFinite(raw)) return String(raw);
       throw fail();
@@ -119,11 +135,24 @@ export function coerce(name: SettingName, raw: unknown, source: ValueSource): un
       else throw fail();
       const list: string[] = [];
       for (const item of items) {
-        if (typeof item === "number" && Number.isFinite(item)) list.push(String(item));
-        else if (typeof item === "string") {
+        // A broker is never a bare number: `brokers: [9092]` forgot the host.
+        if (typeof item === "number" && Number.isFinite(item) && spec.itemFormat !== "hostPort") {
+          list.push(String(item));
+        } else if (typeof item === "string") {
           const trimmed = item.trim();
           if (trimmed !== "") list.push(trimmed);
         } else throw fail();
+      }
+      if (spec.itemFormat === "hostPort") {
+        for (const entry of list) {
+          const problem = brokerProblem(entry);
+          if (problem !== undefined) {
+            throw fail(
+              `expected "host:port" entries such as "kafka1:9092" or "[::1]:9092", got ` +
+                `${show(entry)}: ${problem}`,
+            );
+          }
+        }
       }
       if (spec.itemFormat === "keyValue") {
         for (const entry of list) {
@@ -167,6 +196,57 @@ export function coerce(name: SettingName, raw: unknown, source: ValueSource): un
       return value;
     }
   }
+}
+
+/** Ports a broker address may name. */
+const PORT_MIN = 1;
+const PORT_MAX = 65535;
+
+/**
+ * What is wrong with a broker address, or `undefined` when it is a usable
+ * `host:port` (librdkafka's optional `protocol://` prefix allowed, IPv6 in
+ * brackets). librdkafka itself would take `localhost` as `localhost:9092` and
+ * wrap a port of 99999 around to 34463; neither is what the user meant.
+ *
+ * @example
+ * ```ts
+ * import { brokerProblem } from "./decode.ts";
+ * console.assert(brokerProblem("kafka1:9092") === undefined);
+ * console.assert(brokerProblem("[::1]:9092") === undefined);
+ * console.assert(brokerProblem("localhost")!.includes("port"));
+ * ```
+ */
+export function brokerProblem(entry: string): string | undefined {
+  const address = entry.replace(/^[A-Za-z_]+:\/\//, "");
+  let host: string;
+  let port: string;
+  if (address.startsWith("[")) {
+    const close = address.indexOf("]");
+    if (close < 0) return "the IPv6 address has no closing bracket";
+    host = address.slice(1, close);
+    const rest = address.slice(close + 1);
+    if (rest === "") return `the port is missing: write "${address}:9092" for Kafka's usual port`;
+    if (!rest.startsWith(":")) return `expected ":port" after "]", got ${show(rest)}`;
+    port = rest.slice(1);
+    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(":")) {
+      return `${show(host)} is not an IPv6 address`;
+    }
+  } else {
+    const colons = address.split(":").length - 1;
+    if (colons === 0) {
+      return `the port is missing: write "${address}:9092" for Kafka's usual port`;
+    }
+    if (colons > 1) return `put an IPv6 address in brackets, e.g. "[::1]:9092"`;
+    [host, port] = address.split(":") as [string, string];
+    if (host === "") return "the host is missing";
+    if (!/^[A-Za-z0-9._-]+$/.test(host)) return `${show(host)} is not a host name`;
+  }
+  if (!/^\d+$/.test(port)) return `the port ${show(port)} is not a number`;
+  const number = Number(port);
+  if (number < PORT_MIN || number > PORT_MAX) {
+    return `the port ${number} is outside ${PORT_MIN}-${PORT_MAX}`;
+  }
+  return undefined;
 }
 
 /** Levenshtein distance between two strings. */

@@ -21,6 +21,7 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { allEnv, cwd as runtimeCwd, modifiedAt, readTextFile } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
+import { logger } from "../logger.ts";
 import { coerce, show, suggestion, type ValueSource } from "./decode.ts";
 import {
   camelCase,
@@ -93,6 +94,13 @@ export interface LoadConfigOptions {
   skipFiles?: boolean;
   /** Run {@link validateConfig} at the end. @default true */
   validate?: boolean;
+  /**
+   * Receives warnings about configuration that is probably not what was meant
+   * but still works (an empty `config/racecar.yml`, a `RACECAR_ENV` the file
+   * has no section for).
+   * @default a warning on the `racecar.config` logger
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** A loaded configuration with the source of every value. */
@@ -156,7 +164,10 @@ export async function loadConfigWithSources(
     const file = options.configFile ?? DEFAULT_CONFIG_FILE;
     const path = joinPath(options.cwd ?? runtimeCwd(), file);
     const text = await readTextFile(path);
-    if (text !== undefined) applyYaml(builder, text, file, environment);
+    const warn = options.onWarning ?? ((message: string) => logger("config").warn(message));
+    if (text !== undefined) {
+      applyYaml(builder, text, file, environment, nonEmpty(env.RACECAR_ENV) !== undefined, warn);
+    }
     if (options.codeConfig !== undefined) {
       await applyCodeConfig(
         builder,
@@ -170,6 +181,47 @@ export async function loadConfigWithSources(
 
   if (options.validate ?? true) validateConfig(builder.config, builder.sources);
   return { config: builder.config, sources: builder.sources, environment };
+}
+
+/**
+ * Puts a consumer class's settings under a configuration loaded without them,
+ * then validates the result. A class setting takes effect where the loaded
+ * value still is the default, which is where the order above places class
+ * settings. This lets the CLI read the files and run `config/racecar.ts` once,
+ * before it knows the class (the files say where consumers live). Unlike a
+ * class setting passed to {@link loadConfig}, it is not visible to a
+ * `config/racecar.ts` function that reads the configuration.
+ *
+ * @throws {ConfigError} for an unknown or invalid class setting, or a failed
+ * validation rule.
+ *
+ * @example
+ * ```ts
+ * import { loadConfigWithSources, withClassSettings } from "./load.ts";
+ * const loaded = await loadConfigWithSources({
+ *   env: { RACECAR_FETCH_MESSAGES: "10" },
+ *   skipFiles: true,
+ *   validate: false,
+ * });
+ * const { config } = withClassSettings(loaded, { fetchMessages: 5, maxWaitTime: 2 }, "Orders");
+ * console.assert(config.fetchMessages === 10 && config.maxWaitTime === 2);
+ * ```
+ */
+export function withClassSettings(
+  loaded: LoadedConfig,
+  classSettings: Record<string, unknown>,
+  className: string,
+): LoadedConfig {
+  const builder = new Builder();
+  Object.assign(builder.config, loaded.config);
+  Object.assign(builder.sources, loaded.sources);
+  const below: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(classSettings)) {
+    if (!isSettingName(key) || builder.sources[key].kind === "default") below[key] = value;
+  }
+  applyClassSettings(builder, below, className);
+  validateConfig(builder.config, builder.sources);
+  return { config: builder.config, sources: builder.sources, environment: loaded.environment };
 }
 
 /**
@@ -232,7 +284,14 @@ function applyClassSettings(builder: Builder, settings: Record<string, unknown>,
   }
 }
 
-function applyYaml(builder: Builder, text: string, file: string, environment: string): void {
+function applyYaml(
+  builder: Builder,
+  text: string,
+  file: string,
+  environment: string,
+  environmentChosen: boolean,
+  warn: (message: string) => void,
+): void {
   const erb = /<%/.exec(text);
   if (erb) {
     const line = text.slice(0, erb.index).split("\n").length;
@@ -253,7 +312,13 @@ function applyYaml(builder: Builder, text: string, file: string, environment: st
     );
   }
   const contents = doc.contents;
-  if (contents === null || (isScalar(contents) && contents.value === null)) return;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    warn(
+      `${file} is empty: expected sections such as 'common' and '${environment}'; using ` +
+        `the defaults, the environment and flags only`,
+    );
+    return;
+  }
   if (!isMap(contents)) {
     throw new ConfigError(
       `Cannot load ${file}: expected sections such as 'common' and '${environment}' at the ` +
@@ -286,6 +351,12 @@ function applyYaml(builder: Builder, text: string, file: string, environment: st
         `'development') and no 'common' section; its sections are: ${
           sectionNames.map((s) => `'${s}'`).join(", ")
         }`,
+    );
+  }
+  if (environmentChosen && !Object.hasOwn(data, environment)) {
+    warn(
+      `${file} has no section '${environment}' (from RACECAR_ENV): only 'common' applies; ` +
+        `its sections are: ${sectionNames.map((s) => `'${s}'`).join(", ")}`,
     );
   }
   const sections = environment === "common" ? ["common"] : ["common", environment];

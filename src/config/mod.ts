@@ -58,8 +58,9 @@ export {
   type LoadConfigOptions,
   loadConfigWithSources,
   type LoadedConfig,
+  withClassSettings,
 } from "./load.ts";
-export { type PausePolicy, pausePolicy, type SourceMap, validateConfig } from "./validate.ts";
+export { type SourceMap, validateConfig } from "./validate.ts";
 export {
   consumerConfig,
   DEFAULT_MAX_BYTES_PER_PARTITION,

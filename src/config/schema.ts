@@ -7,6 +7,7 @@
  * @module
  */
 
+import { kebabCase, snakeCase } from "../_case.ts";
 import { tempDir } from "../_runtime.ts";
 import type { ErrorInfo } from "../errors.ts";
 
@@ -60,6 +61,8 @@ export interface SettingBase {
   readonly notes?: string;
   /** Shown instead of the default when the default is computed at run time. */
   readonly defaultText?: string;
+  /** A consumer class may set it as a static field of the same name (`static maxWaitTime = 5`). */
+  readonly perClass?: boolean;
 }
 
 /** A free-form text setting. */
@@ -68,6 +71,8 @@ export interface StringSetting extends SettingBase {
   readonly default?: string;
   /** Computes the default at load time (e.g. from the temp directory). */
   readonly computeDefault?: () => string;
+  /** An empty string means something (otherwise `""` is rejected as a mistake). */
+  readonly allowEmpty?: boolean;
 }
 
 /** A numeric setting; `duration`s are seconds and may be fractional. */
@@ -92,8 +97,8 @@ export interface BooleanSetting extends SettingBase {
 export interface ListSetting extends SettingBase {
   readonly type: "list";
   readonly default?: readonly string[];
-  /** `keyValue`: every entry must read `key=value`. */
-  readonly itemFormat?: "keyValue";
+  /** `keyValue`: every entry must read `key=value`; `hostPort`: `host:port`. */
+  readonly itemFormat?: "keyValue" | "hostPort";
 }
 
 /** One value out of a fixed set. */
@@ -126,6 +131,7 @@ export const SETTINGS = {
     group: "Basic",
     type: "list",
     default: ["localhost:9092"],
+    itemFormat: "hostPort",
     description: "The Kafka brokers to bootstrap from, as `host:port`.",
     rdkafka: "bootstrap.servers",
     scope: "both",
@@ -145,10 +151,12 @@ export const SETTINGS = {
       "derived from the class name, e.g. `BaconConsumer` becomes `bacon-consumer`.",
     rdkafka: "group.id",
     scope: "consumer",
+    perClass: true,
   },
   groupIdPrefix: {
     group: "Basic",
     type: "string",
+    allowEmpty: true,
     description: "Prepended to generated group ids, e.g. `kevin.` gives `kevin.bacon-consumer`.",
   },
   groupInstanceId: {
@@ -180,6 +188,7 @@ export const SETTINGS = {
     type: "integer",
     default: 1000,
     min: 1,
+    perClass: true,
     description: "The most messages one poll hands over (to `processBatch`, split by " +
       "partition, or to `process` one by one). A poll never waits to fill a batch: it returns " +
       "what has arrived, up to this many, so batches grow only when messages arrive faster " +
@@ -191,6 +200,7 @@ export const SETTINGS = {
     default: 1,
     min: 1,
     origin: "new",
+    perClass: true,
     description: "How many partitions are processed at the same time. Messages of one " +
       "partition are always processed in order.",
   },
@@ -331,7 +341,9 @@ export const SETTINGS = {
     group: "Timeouts and intervals",
     type: "duration",
     default: 1,
-    min: 0,
+    // The runner waits in whole milliseconds, and a wait of 0 would spin.
+    min: 0.001,
+    perClass: true,
     description: "How long a poll waits for the first message when none has arrived (it " +
       "returns as soon as one has), and how long a broker may hold a fetch open waiting for " +
       "`fetch_min_bytes`. It bounds idle waits, not latency, and has no effect on batch size; " +
@@ -651,7 +663,7 @@ export const SETTINGS = {
   logfile: {
     group: "Logging",
     type: "string",
-    description: "Write logs to this file. Unset: standard output.",
+    description: "Write logs to this file. Unset: standard error.",
   },
   logLevel: {
     group: "Logging",
@@ -869,20 +881,7 @@ export type SettingDefinition = SettingSpec & {
   readonly flag: string;
 };
 
-/** `maxWaitTime` -> `max_wait_time`. */
-export function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** `maxWaitTime` -> `max-wait-time`. */
-export function kebabCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `max_wait_time` or `max-wait-time` -> `maxWaitTime`. */
-export function camelCase(key: string): string {
-  return key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
+export { camelCase, kebabCase, snakeCase } from "../_case.ts";
 
 /** `maxWaitTime` -> `RACECAR_MAX_WAIT_TIME`. */
 export function envVarName(name: string): string {

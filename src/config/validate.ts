@@ -1,13 +1,12 @@
 /**
  * Rules that involve more than one setting (racecar's `validate!` and the
- * constraints librdkafka would otherwise reject at start-up), and the pause
- * policy the runner follows, decided here so `pause_timeout = 0` means one thing.
+ * constraints librdkafka would otherwise reject at start-up).
  *
  * @module
  */
 
 import { ConfigError } from "../errors.ts";
-import { show, type ValueSource } from "./decode.ts";
+import { brokerProblem, show, type ValueSource } from "./decode.ts";
 import { type RacecarConfig, type SettingName, snakeCase } from "./schema.ts";
 
 /** Where each value came from, when known. */
@@ -81,6 +80,12 @@ export function validateConfig(config: RacecarConfig, sources: SourceMap = {}): 
 
   if (config.brokers.length === 0 || config.brokers.some((b) => b.trim() === "")) {
     fail("brokers", `must list at least one broker as "host:port", got ${show(config.brokers)}`);
+  }
+  for (const broker of config.brokers) {
+    const problem = typeof broker === "string" ? brokerProblem(broker.trim()) : "not a string";
+    if (problem !== undefined) {
+      fail("brokers", `expected "host:port" entries, got ${show(broker)}: ${problem}`);
+    }
   }
   if (config.socketTimeout <= config.maxWaitTime) {
     fail(
@@ -157,45 +162,4 @@ export function validateConfig(config: RacecarConfig, sources: SourceMap = {}): 
           : "-1 pauses until restart, so the retry count never grows"),
     );
   }
-}
-
-/**
- * What the runner does when processing a partition fails, from
- * `pause_timeout`, `pause_with_exponential_backoff` and `max_pause_timeout`:
- * - `stop`: `pause_timeout = 0`. Do not pause: the error propagates and stops
- *   the consumer (racecar's actual behaviour, now documented);
- * - `untilRestart`: `pause_timeout = -1`. Pause the partition until the process
- *   restarts;
- * - `backoff`: pause for `timeoutMs`, doubling on each consecutive failure when
- *   `exponential`, capped at `maxTimeoutMs` when set.
- */
-export type PausePolicy =
-  | { kind: "stop" }
-  | { kind: "untilRestart" }
-  | { kind: "backoff"; timeoutMs: number; exponential: boolean; maxTimeoutMs: number | undefined };
-
-/**
- * The pause policy of a configuration.
- *
- * @example
- * ```ts
- * import { defaultConfig } from "./schema.ts";
- * import { pausePolicy } from "./validate.ts";
- * const config = { ...defaultConfig(), pauseTimeout: 0 };
- * console.assert(pausePolicy(config).kind === "stop");
- * ```
- */
-export function pausePolicy(
-  config: Pick<RacecarConfig, "pauseTimeout" | "pauseWithExponentialBackoff" | "maxPauseTimeout">,
-): PausePolicy {
-  if (config.pauseTimeout === 0) return { kind: "stop" };
-  if (config.pauseTimeout < 0) return { kind: "untilRestart" };
-  return {
-    kind: "backoff",
-    timeoutMs: Math.round(config.pauseTimeout * 1000),
-    exponential: config.pauseWithExponentialBackoff,
-    maxTimeoutMs: config.maxPauseTimeout === undefined
-      ? undefined
-      : Math.round(config.maxPauseTimeout * 1000),
-  };
 }

@@ -35,7 +35,6 @@ export {
 } from "./opentelemetry.ts";
 export {
   installPrometheus,
-  needsStatistics,
   type PartitionLag,
   partitionLags,
   PROMETHEUS_DEFAULTS,

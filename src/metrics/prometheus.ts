@@ -4,8 +4,7 @@
  * `http://<prometheusHost>:<prometheusPort>/metrics` (a `node:http` server, so
  * the same code runs under Deno and Node). Consumer lag per partition comes from
  * librdkafka's statistics, so consumers must be created with statistics on
- * (`consumerConfig(config, sub, { statistics: true })`); see
- * {@link needsStatistics}.
+ * (`createRunner` and `racecar` do that when `prometheusEnabled` is set).
  *
  * The metric list, with PromQL examples, is in `docs/metrics.md`.
  *
@@ -61,21 +60,6 @@ const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 const SIZE_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 const log = logger("prometheus");
-
-/**
- * Whether consumers need librdkafka statistics for the configured metrics
- * (Prometheus reports consumer lag from them).
- *
- * @example
- * ```ts
- * import { needsStatistics } from "./prometheus.ts";
- * console.assert(needsStatistics({ prometheusEnabled: true }));
- * console.assert(!needsStatistics({}));
- * ```
- */
-export function needsStatistics(config: PrometheusConfig): boolean {
-  return config.prometheusEnabled === true;
-}
 
 /**
  * Subscribes to `instrumenter`, records Racecar's metrics into a `prom-client`

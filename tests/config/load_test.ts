@@ -68,7 +68,7 @@ Deno.test("`loadConfig()` names the variable, the value and what is allowed when
   await assertConfigError(
     () => loadConfig({ env: { RACECAR_MAX_WAIT_TIME: "abc" }, skipFiles: true }),
     `Invalid configuration 'max_wait_time' from RACECAR_MAX_WAIT_TIME: expected a number of ` +
-      `seconds of at least 0, got "abc"`,
+      `seconds of at least 0.001, got "abc"`,
     "maxWaitTime",
   );
 });
@@ -232,13 +232,13 @@ Deno.test("`loadConfig()` names the file and line when a YAML value has the wron
   await withYaml("common:\n  brokers: {a: 1}\n", async (cwd) => {
     await assertConfigError(
       () => loadConfig({ cwd, env: NO_ENV }),
-      /'brokers' from config\/racecar.yml:2: expected a list of strings or a comma-separated/,
+      /'brokers' from config\/racecar.yml:2: expected a list of "host:port" strings/,
     );
   });
   await withYaml("common:\n  max_wait_time: [1]\n", async (cwd) => {
     await assertConfigError(
       () => loadConfig({ cwd, env: NO_ENV }),
-      /'max_wait_time' from config\/racecar.yml:2: expected a number of seconds of at least 0, got \[1\]/,
+      /'max_wait_time' from config\/racecar.yml:2: expected a number of seconds of at least 0.001, got \[1\]/,
     );
   });
 });
@@ -373,7 +373,7 @@ Deno.test("`loadConfig()` rejects unknown names and bad values in code config", 
         codeConfig: { maxWaitTime: true },
       }),
     "Invalid configuration 'maxWaitTime' from config/racecar.ts: expected a number of seconds of " +
-      "at least 0, got true",
+      "at least 0.001, got true",
     "maxWaitTime",
   );
   await assertConfigError(
@@ -513,4 +513,55 @@ Deno.test("`loadConfig()` validates the merged result and names the winning sour
     validate: false,
   });
   assert.equal(config.maxWaitTime, 31);
+});
+
+// ------------------------------------------------------------ bad input (issue 11)
+
+Deno.test("`loadConfig()` rejects brokers that are not host:port when read from each source", async () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ RACECAR_BROKERS: "localhost" }, /got "localhost": the port is missing/],
+    [{ RACECAR_BROKERS: "a:65536" }, /the port 65536 is outside 1-65535/],
+    [{ RACECAR_BROKERS: "fe80::1:9092" }, /put an IPv6 address in brackets/],
+  ];
+  for (const [env, message] of cases) {
+    await assertConfigError(() => loadConfig({ env, skipFiles: true }), message, "brokers");
+  }
+  const ok = await loadConfig({
+    env: { RACECAR_BROKERS: "[::1]:9092,SSL://kafka-1.example.com:9093" },
+    skipFiles: true,
+  });
+  assert.deepEqual(ok.brokers, ["[::1]:9092", "SSL://kafka-1.example.com:9093"]);
+  await assertConfigError(
+    () => loadConfig({ env: NO_ENV, cwd: "/nonexistent", codeConfig: { brokers: [9092] } }),
+    /'brokers' from config\/racecar.ts: expected a list of "host:port" strings/,
+  );
+});
+
+Deno.test("`loadConfig()` rejects an empty string where a setting needs text", async () => {
+  await assertConfigError(
+    () => loadConfig({ env: NO_ENV, flags: { clientId: "" }, skipFiles: true }),
+    `Invalid configuration 'client_id' from --client-id: must not be empty, got "": give a ` +
+      `value, or remove it to use the default ("racecar")`,
+    "clientId",
+  );
+  const config = await loadConfig({ env: NO_ENV, flags: { groupIdPrefix: "" }, skipFiles: true });
+  assert.equal(config.groupIdPrefix, "");
+});
+
+Deno.test("`loadConfig()` warns about an empty file and a RACECAR_ENV with no section", async () => {
+  const warnings: string[] = [];
+  const onWarning = (message: string) => void warnings.push(message);
+  await withYaml("# nothing yet\n", async (cwd) => {
+    await loadConfig({ cwd, env: NO_ENV, onWarning });
+  });
+  await withYaml("common:\n  client_id: a\n", async (cwd) => {
+    await loadConfig({ cwd, env: { RACECAR_ENV: "prod" }, onWarning });
+    await loadConfig({ cwd, env: NO_ENV, onWarning });
+  });
+  assert.deepEqual(warnings, [
+    "config/racecar.yml is empty: expected sections such as 'common' and 'development'; using " +
+    "the defaults, the environment and flags only",
+    "config/racecar.yml has no section 'prod' (from RACECAR_ENV): only 'common' applies; its " +
+    "sections are: 'common'",
+  ]);
 });

@@ -1,8 +1,6 @@
-import assert from "node:assert/strict";
 import {
   defaultConfig,
   loadConfig,
-  pausePolicy,
   type RacecarConfig,
   validateConfig,
 } from "../../src/config/mod.ts";
@@ -107,29 +105,6 @@ Deno.test("`validateConfig()` names the key as written and its source", async ()
   );
 });
 
-Deno.test("`pausePolicy()` stops when pause_timeout is 0", () => {
-  assert.deepEqual(pausePolicy(config({ pauseTimeout: 0 })), { kind: "stop" });
-});
-
-Deno.test("`pausePolicy()` pauses until restart when pause_timeout is -1", () => {
-  assert.deepEqual(pausePolicy(config({ pauseTimeout: -1 })), { kind: "untilRestart" });
-});
-
-Deno.test("`pausePolicy()` backs off in milliseconds when pause_timeout is positive", () => {
-  assert.deepEqual(pausePolicy(defaultConfig()), {
-    kind: "backoff",
-    timeoutMs: 10000,
-    exponential: false,
-    maxTimeoutMs: undefined,
-  });
-  assert.deepEqual(
-    pausePolicy(
-      config({ pauseTimeout: 0.25, pauseWithExponentialBackoff: true, maxPauseTimeout: 60 }),
-    ),
-    { kind: "backoff", timeoutMs: 250, exponential: true, maxTimeoutMs: 60000 },
-  );
-});
-
 Deno.test("`validateConfig()` accepts a group_instance_id of Kafka's characters up to 249 long", () => {
   validateConfig(config({ groupInstanceId: "Payments_consumer.0-a" }));
   validateConfig(config({ groupInstanceId: "x".repeat(249) }));
@@ -160,4 +135,13 @@ Deno.test("`loadConfig()` names the file key when group_instance_id in racecar.y
       "groupInstanceId",
     );
   });
+});
+
+Deno.test("`validateConfig()` rejects brokers set in code that are not host:port", async () => {
+  await assertConfigError(
+    () => validateConfig(config({ brokers: ["kafka"] })),
+    `Invalid configuration 'brokers': expected "host:port" entries, got "kafka": the port is ` +
+      `missing: write "kafka:9092" for Kafka's usual port`,
+    "brokers",
+  );
 });

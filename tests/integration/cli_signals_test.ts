@@ -5,7 +5,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   BROKERS,
   cleanEnv,
@@ -33,7 +33,7 @@ Deno.test({
     try {
       await proc.waitFor("Wrooooom!");
       const produced = await ctl(["produce", "-t", topic, "-v", "stall"], { env });
-      assertEquals(produced.code, 0, produced.stderr);
+      assert.deepEqual(produced.code, 0, produced.stderr);
       await proc.waitFor(/processed pid=\d+ 0@\d+ stall/);
 
       proc.kill("SIGTERM");
@@ -41,10 +41,10 @@ Deno.test({
       const second = Date.now();
       proc.kill("SIGTERM");
       const status = await proc.status(10_000);
-      assertEquals(status.code, 1, proc.output);
-      assert(Date.now() - second < 5_000, "the second signal did not wait for the 20 s stall");
-      assert(proc.output.includes("received again: exiting now"), proc.output);
-      assert(!proc.output.includes("stall over"), "the in-flight work was not waited for");
+      assert.deepEqual(status.code, 1, proc.output);
+      assert.ok(Date.now() - second < 5_000, "the second signal did not wait for the 20 s stall");
+      assert.ok(proc.output.includes("received again: exiting now"), proc.output);
+      assert.ok(!proc.output.includes("stall over"), "the in-flight work was not waited for");
     } finally {
       await proc.dispose();
     }

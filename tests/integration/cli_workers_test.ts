@@ -6,7 +6,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import {
   alive,
   BROKERS,
@@ -68,9 +68,9 @@ Deno.test({
       console.log(`group converged again ${Date.now() - killedAt} ms after the SIGKILL`);
       const workers = [...assignments(proc).keys()];
       proc.kill("SIGTERM");
-      assertEquals((await proc.status(60_000)).code, 0, proc.stderr);
-      for (const pid of workers) assert(!alive(pid), `worker ${pid} still runs`);
-      assertEquals(proc.stderr.match(/stopped with code 0/g)?.length, 3);
+      assert.deepEqual((await proc.status(60_000)).code, 0, proc.stderr);
+      for (const pid of workers) assert.ok(!alive(pid), `worker ${pid} still runs`);
+      assert.deepEqual(proc.stderr.match(/stopped with code 0/g)?.length, 3);
     } finally {
       await proc.dispose();
     }
@@ -86,13 +86,13 @@ Deno.test({
       env: cleanEnv({ RACECAR_TRANSPORT: "memory", FIXTURE_TOPIC: unique("crash-loop") }),
     });
     try {
-      assertEquals((await proc.status(60_000)).code, 1);
-      assert(
+      assert.deepEqual((await proc.status(60_000)).code, 1);
+      assert.ok(
         proc.stderr.includes("crashed 5 times within 60 s: stopping all workers"),
         proc.stderr,
       );
-      assert(proc.stderr.includes("restarting it in 1.0 s"));
-      assert(proc.stderr.includes("restarting it in 2.0 s"));
+      assert.ok(proc.stderr.includes("restarting it in 1.0 s"));
+      assert.ok(proc.stderr.includes("restarting it in 2.0 s"));
     } finally {
       await proc.dispose();
     }
@@ -139,11 +139,15 @@ Deno.test({
         () => assignments(proc).has(restarted),
         60_000,
       );
-      assertEquals(assignments(proc).get(restarted), victimPartitions, "its own partitions back");
-      assertEquals(others.map(lines), linesBefore, "the other workers saw no rebalance");
+      assert.deepEqual(
+        assignments(proc).get(restarted),
+        victimPartitions,
+        "its own partitions back",
+      );
+      assert.deepEqual(others.map(lines), linesBefore, "the other workers saw no rebalance");
       assert(converged(proc, 3, 2));
       proc.kill("SIGTERM");
-      assertEquals((await proc.status(60_000)).code, 0, proc.stderr);
+      assert.deepEqual((await proc.status(60_000)).code, 0, proc.stderr);
     } finally {
       await proc.dispose();
     }

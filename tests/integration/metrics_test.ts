@@ -1,19 +1,19 @@
 /**
- * Metrics from a real run: a `Runner` consumes a real topic on the broker at
+ * Metrics from a real run: a runner built by `createRunner` consumes a real topic on the broker at
  * `RACECAR_BROKERS` (default `127.0.0.1:9092`) through the Deno FFI transport,
  * with Prometheus and Datadog installed on its events.
  */
 
 import { createProducer } from "../../src/app_producer.ts";
-import { consumerConfig, defaultConfig, producerConfig } from "../../src/config/mod.ts";
+import { createRunner } from "../../src/assembly.ts";
+import { defaultConfig } from "../../src/config/mod.ts";
 import { Consumer } from "../../src/consumer.ts";
 import { Instrumenter } from "../../src/events.ts";
 import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
 import type { Message } from "../../src/message.ts";
 import { installDatadog } from "../../src/metrics/datadog.ts";
-import { installPrometheus, needsStatistics } from "../../src/metrics/prometheus.ts";
-import { Runner } from "../../src/runner.ts";
-import { assert } from "../_assert.ts";
+import { installPrometheus } from "../../src/metrics/prometheus.ts";
+import assert from "node:assert/strict";
 import { startFakeAgent } from "../metrics/_statsd.ts";
 
 const brokers = Deno.env.get("RACECAR_BROKERS") ?? "127.0.0.1:9092";
@@ -74,6 +74,8 @@ Deno.test({
       groupId,
       clientId: "metrics-test",
       statisticsInterval: 0.2,
+      maxWaitTime: 0.2,
+      // createRunner turns librdkafka's statistics on for it.
       prometheusEnabled: true,
     };
     const events = new Instrumenter();
@@ -87,12 +89,8 @@ Deno.test({
       prometheusHost: "127.0.0.1",
       prometheusPort: 0,
     });
-    const runner = new Runner({
-      consumer: new MetricsConsumer(),
+    const runner = await createRunner(new MetricsConsumer(), config, {
       transport,
-      consumerConfig: consumerConfig(config, { topic }, { statistics: needsStatistics(config) }),
-      producerConfig: producerConfig(config),
-      settings: { clientId: config.clientId, groupId, maxWaitTime: 0.2 },
       instrumenter: events,
     });
     const run = runner.run();
@@ -108,8 +106,8 @@ Deno.test({
           sample(text, "racecar_consumer_lag", labels(0)) !== undefined &&
           sample(text, "racecar_consumer_lag", labels(1)) !== undefined;
       }, () => `the scrape shows 20 processed messages and lag per partition:\n${text}`);
-      assert(processed === 20, `processed ${processed}`);
-      assert(
+      assert.ok(processed === 20, `processed ${processed}`);
+      assert.ok(
         sample(
           text,
           "racecar_assigned_partitions",

@@ -15,7 +15,7 @@ import { ConfigError, DeliveryError, ErrorCode, KafkaError } from "../../src/err
 import { Instrumenter } from "../../src/events.ts";
 import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
 import type { RawMessage } from "../../src/kafka/transport.ts";
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { KafkaProxy } from "./_kafka_proxy.ts";
 
 const brokers = Deno.env.get("RACECAR_BROKERS") ?? "127.0.0.1:9092";
@@ -94,10 +94,10 @@ test("produceSync() delivers through the default producer and reports where the 
   });
   try {
     const report = await produceSync("hello", { topic, key: "k1" });
-    assertEquals(report, { topic, partition: 0, offset: 0 });
+    assert.deepEqual(report, { topic, partition: 0, offset: 0 });
     const [message] = await consumeAll(topic, 1);
-    assertEquals(text(message!.value), "hello");
-    assertEquals(text(message!.key), "k1");
+    assert.deepEqual(text(message!.value), "hello");
+    assert.deepEqual(text(message!.key), "k1");
   } finally {
     await closeDefaultProducer();
     await deleteTopic(topic);
@@ -121,10 +121,10 @@ test("waitForDelivery() resolves once every produceAsync() message was delivered
       for (let i = 0; i < 50; i++) produceAsync(`m${i}`, { topic, key: `key-${i % 7}` });
       return "done";
     });
-    assertEquals(result, "done");
-    assert(acknowledged.length >= 50, `only ${acknowledged.length} acknowledged`);
+    assert.deepEqual(result, "done");
+    assert.ok(acknowledged.length >= 50, `only ${acknowledged.length} acknowledged`);
     const messages = await consumeAll(topic, 51);
-    assertEquals(
+    assert.deepEqual(
       new Set(messages.map((m) => text(m.value))),
       new Set(["early", ...Array.from({ length: 50 }, (_, i) => `m${i}`)]),
     );
@@ -157,14 +157,14 @@ test("Producer.send() round-trips headers and createTime when they are given", a
       headers: { "content-type": "application/json" },
     });
     const [first, second] = await consumeAll(topic, 2);
-    assertEquals(first!.timestamp, createTime.getTime());
-    assertEquals(first!.timestampType, "create");
-    assertEquals(
-      first!.headers.map((h) => [h.key, text(h.value)]),
-      [["trace-id", "abc"], ["trace-id", "def"], ["empty", null]],
-    );
-    assertEquals(second!.timestamp, createTime.getTime() + 1);
-    assertEquals(second!.headers.map((h) => [h.key, text(h.value)]), [[
+    assert.deepEqual(first!.timestamp, createTime.getTime());
+    assert.deepEqual(first!.timestampType, "create");
+    assert.deepEqual(first!.headers.map((h) => [h.key, text(h.value)]), [["trace-id", "abc"], [
+      "trace-id",
+      "def",
+    ], ["empty", null]]);
+    assert.deepEqual(second!.timestamp, createTime.getTime() + 1);
+    assert.deepEqual(second!.headers.map((h) => [h.key, text(h.value)]), [[
       "content-type",
       "application/json",
     ]]);
@@ -186,7 +186,7 @@ for (const partitioner of ["consistent_random", "murmur2_random"] as const) {
           key: `other-${id}`,
           partitionKey: id,
         });
-        assertEquals(byPartitionKey.partition, byKey.partition, `key "${id}"`);
+        assert.deepEqual(byPartitionKey.partition, byKey.partition, `key "${id}"`);
       }
     } finally {
       await producer.close();
@@ -204,7 +204,7 @@ test("Producer.send() with a partitionKey reaches partitions added to the topic 
   const ids = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
   try {
     const before = await producer.produceSync("before", { topic, partitionKey: "alpha" });
-    assertEquals(before.partition, 0);
+    assert.deepEqual(before.partition, 0);
     const admin = transport.createAdmin({ config: { "bootstrap.servers": brokers } });
     try {
       await admin.createPartitions(topic, 6, 15_000);
@@ -223,7 +223,7 @@ test("Producer.send() with a partitionKey reaches partitions added to the topic 
     for (const id of ids) {
       const byKey = await producer.produceSync("k", { topic, key: id });
       const byPartitionKey = await producer.produceSync("pk", { topic, partitionKey: id });
-      assertEquals(byPartitionKey.partition, byKey.partition, `key "${id}"`);
+      assert.deepEqual(byPartitionKey.partition, byKey.partition, `key "${id}"`);
     }
   } finally {
     await producer.close();
@@ -247,13 +247,13 @@ test("Producer.produceSync() rejects with a DeliveryError naming the cause when 
     } catch (error) {
       caught = error;
     }
-    assert(caught instanceof DeliveryError, `expected a DeliveryError, got ${caught}`);
-    assertEquals(caught.errno, ErrorCode.MSG_SIZE_TOO_LARGE);
-    assertEquals(caught.topic, topic);
-    assert(caught.message.includes(`topic "${topic}"`), caught.message);
-    assert(caught.message.includes("larger than the broker or topic accepts"), caught.message);
-    assert(caught.cause instanceof KafkaError);
-    assertEquals(failures, [caught]);
+    assert.ok(caught instanceof DeliveryError, `expected a DeliveryError, got ${caught}`);
+    assert.deepEqual(caught.errno, ErrorCode.MSG_SIZE_TOO_LARGE);
+    assert.deepEqual(caught.topic, topic);
+    assert.ok(caught.message.includes(`topic "${topic}"`), caught.message);
+    assert.ok(caught.message.includes("larger than the broker or topic accepts"), caught.message);
+    assert.ok(caught.cause instanceof KafkaError);
+    assert.deepEqual(failures, [caught]);
   } finally {
     await producer.close();
     await deleteTopic(topic);
@@ -269,7 +269,7 @@ test("createProducer() compresses with gzip when producerCompressionCodec is gzi
   try {
     await producer.produceSync("z".repeat(5000), { topic });
     const [message] = await consumeAll(topic, 1);
-    assertEquals(text(message!.value), "z".repeat(5000));
+    assert.deepEqual(text(message!.value), "z".repeat(5000));
   } finally {
     await producer.close();
     await deleteTopic(topic);
@@ -294,10 +294,10 @@ test("createProducer() throws a ConfigError naming the codec and the builtin fea
   } catch (error) {
     caught = error;
   }
-  assert(caught instanceof ConfigError, `expected a ConfigError, got ${caught}`);
-  assertEquals(caught.key, "producerCompressionCodec");
-  assert(caught.message.includes(`"${codec}"`), caught.message);
-  assert(caught.message.includes(fake.features.builtin.join(", ")), caught.message);
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${caught}`);
+  assert.deepEqual(caught.key, "producerCompressionCodec");
+  assert.ok(caught.message.includes(`"${codec}"`), caught.message);
+  assert.ok(caught.message.includes(fake.features.builtin.join(", ")), caught.message);
 });
 
 test("Producer.waitForDelivery() loses nothing when the broker goes down and comes back", async () => {
@@ -316,7 +316,7 @@ test("Producer.waitForDelivery() loses nothing when the broker goes down and com
   try {
     await producer.produceSync("before", { topic, key: "k" });
     const connectionsBefore = proxy.connections;
-    assert(connectionsBefore > 0, "the producer did not go through the proxy");
+    assert.ok(connectionsBefore > 0, "the producer did not go through the proxy");
 
     await proxy.stop();
     // "All brokers down" also proves the advertised address was rewritten: a
@@ -329,19 +329,19 @@ test("Producer.waitForDelivery() loses nothing when the broker goes down and com
     const delivery = producer.waitForDelivery(() => {
       for (let i = 0; i < 30; i++) producer.produceAsync(`down-${i}`, { topic, key: `k${i}` });
     }).then(() => void (delivered = true));
-    assertEquals(producer.bufferSize, 30);
+    assert.deepEqual(producer.bufferSize, 30);
     // Let librdkafka fail to reconnect once more while the messages wait.
     const errorsSoFar = clientErrors.length;
     await waitUntil(() => clientErrors.length > errorsSoFar, "another reconnect failed");
-    assert(!delivered, "messages were delivered while the broker was down");
-    assertEquals(producer.bufferSize, 30);
+    assert.ok(!delivered, "messages were delivered while the broker was down");
+    assert.deepEqual(producer.bufferSize, 30);
 
     await proxy.start();
     await delivery;
-    assert(proxy.connections > connectionsBefore, "the producer did not reconnect");
-    assertEquals(producer.bufferSize, 0);
+    assert.ok(proxy.connections > connectionsBefore, "the producer did not reconnect");
+    assert.deepEqual(producer.bufferSize, 0);
     const messages = await consumeAll(topic, 31);
-    assertEquals(
+    assert.deepEqual(
       new Set(messages.map((m) => text(m.value))),
       new Set(["before", ...Array.from({ length: 30 }, (_, i) => `down-${i}`)]),
     );
@@ -367,11 +367,11 @@ test("Producer.produceAsync() fails with a DeliveryError explaining the timeout 
     producer.produceAsync("lost", { topic });
     await waitUntil(() => asyncErrors.length === 1, "the message timed out", 20_000);
     const error = asyncErrors[0]!;
-    assert(error instanceof DeliveryError, `expected a DeliveryError, got ${error}`);
-    assertEquals(error.errno, ErrorCode.MSG_TIMED_OUT);
-    assert(error.retriable);
-    assert(error.message.includes("'message_timeout'"), error.message);
-    assert(error.message.includes("check that the brokers are reachable"), error.message);
+    assert.ok(error instanceof DeliveryError, `expected a DeliveryError, got ${error}`);
+    assert.deepEqual(error.errno, ErrorCode.MSG_TIMED_OUT);
+    assert.ok(error.retriable);
+    assert.ok(error.message.includes("'message_timeout'"), error.message);
+    assert.ok(error.message.includes("check that the brokers are reachable"), error.message);
   } finally {
     await producer.close(1_000);
     await proxy.stop();

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "../_assert.ts";
+import assert from "node:assert/strict";
 import { startSecureBroker } from "../../scripts/kafka_secure.ts";
 import {
   cleanEnv,
@@ -49,7 +49,7 @@ Deno.test({
       procs.push(proc);
       await proc.waitFor(value, 60_000);
       proc.kill("SIGTERM");
-      assertEquals((await proc.status()).code, 0);
+      assert.deepEqual((await proc.status()).code, 0);
       return proc;
     };
     const failFast = async (env: Record<string, string>, topic: string) => {
@@ -77,10 +77,10 @@ Deno.test({
           const produced = await ctl(["produce", "-t", topic, "-v", value], {
             env: cleanEnv(scram("SCRAM-SHA-512", user.password)),
           });
-          assertEquals(produced.code, 0, produced.stderr);
-          assert(produced.stderr.includes("=> Delivered message to Kafka cluster"));
+          assert.deepEqual(produced.code, 0, produced.stderr);
+          assert.ok(produced.stderr.includes("=> Delivered message to Kafka cluster"));
           const proc = await consume(scram("SCRAM-SHA-256", user.password), topic, value);
-          assert(!proc.output.includes(user.password), "the password was printed");
+          assert.ok(!proc.output.includes(user.password), "the password was printed");
         },
       );
 
@@ -92,18 +92,15 @@ Deno.test({
             topic,
           );
           console.log(`wrong password detected, racecar exited after ${seconds.toFixed(2)} s`);
-          assertEquals(status.code, 1, proc.output);
-          assert(seconds < 15, `took ${seconds} s`);
-          assert(proc.stderr.includes("'sasl_password'"), proc.stderr);
+          assert.deepEqual(status.code, 1, proc.output);
+          assert.ok(seconds < 15, `took ${seconds} s`);
+          assert.ok(proc.stderr.includes("'sasl_password'"), proc.stderr);
           // One librdkafka [FAIL] line per connection attempt that failed authentication.
           const attempts = log.match(/\[FAIL\].*Authentication failed/g)?.length ?? 0;
           console.log(`failed authentication attempts before the stop: ${attempts}`);
-          assert(
-            attempts >= 1 && attempts <= 3,
-            `${attempts} failed attempts: a retry storm`,
-          );
+          assert.ok(attempts >= 1 && attempts <= 3, `${attempts} failed attempts: a retry storm`);
           for (const text of [proc.stdout, proc.stderr, log]) {
-            assert(!text.includes(WRONG_PASSWORD), "the password was printed");
+            assert.ok(!text.includes(WRONG_PASSWORD), "the password was printed");
           }
         },
       );
@@ -119,10 +116,10 @@ Deno.test({
           console.log(
             `racecarctl produce with a wrong password exited after ${seconds.toFixed(2)} s`,
           );
-          assertEquals(produced.code, 1);
-          assert(seconds < 15);
-          assert(produced.stderr.includes("'sasl_password'"), produced.stderr);
-          assert(!(produced.stdout + produced.stderr).includes(WRONG_PASSWORD));
+          assert.deepEqual(produced.code, 1);
+          assert.ok(seconds < 15);
+          assert.ok(produced.stderr.includes("'sasl_password'"), produced.stderr);
+          assert.ok(!(produced.stdout + produced.stderr).includes(WRONG_PASSWORD));
         },
       );
 
@@ -133,7 +130,7 @@ Deno.test({
           const produced = await ctl(["produce", "-t", topic, "-v", value], {
             env: cleanEnv(tls(broker.certs.ca)),
           });
-          assertEquals(produced.code, 0, produced.stderr);
+          assert.deepEqual(produced.code, 0, produced.stderr);
           await consume(tls(broker.certs.ca), topic, value);
         },
       );
@@ -143,9 +140,9 @@ Deno.test({
         async () => {
           const { proc, status, seconds } = await failFast(tls(broker.certs.rogueCa), topic);
           console.log(`untrusted CA detected, racecar exited after ${seconds.toFixed(2)} s`);
-          assertEquals(status.code, 1, proc.output);
-          assert(seconds < 15, `took ${seconds} s`);
-          assert(proc.stderr.includes("'ssl_ca_location'"), proc.stderr);
+          assert.deepEqual(status.code, 1, proc.output);
+          assert.ok(seconds < 15, `took ${seconds} s`);
+          assert.ok(proc.stderr.includes("'ssl_ca_location'"), proc.stderr);
         },
       );
     } finally {

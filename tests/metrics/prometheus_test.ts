@@ -1,11 +1,10 @@
 import { Instrumenter, type MessagePayload } from "../../src/events.ts";
 import {
   installPrometheus,
-  needsStatistics,
   partitionLags,
   type PrometheusHandle,
 } from "../../src/metrics/prometheus.ts";
-import { assert, assertEquals, assertFalse } from "../_assert.ts";
+import assert from "node:assert/strict";
 
 const base = { clientId: "web", groupId: "orders", consumerClass: "OrdersConsumer" };
 const message: MessagePayload = {
@@ -40,13 +39,13 @@ async function withEndpoint(fn: (events: Instrumenter, handle: PrometheusHandle)
 
 async function scrape(handle: PrometheusHandle): Promise<string> {
   const response = await fetch(handle.url!);
-  assertEquals(response.status, 200);
-  assert(response.headers.get("content-type")?.startsWith("text/plain"));
+  assert.deepEqual(response.status, 200);
+  assert.ok(response.headers.get("content-type")?.startsWith("text/plain"));
   return await response.text();
 }
 
 function assertHas(text: string, line: string): void {
-  assert(text.split("\n").includes(line), `expected line\n  ${line}\nin\n${text}`);
+  assert.ok(text.split("\n").includes(line), `expected line\n  ${line}\nin\n${text}`);
 }
 
 Deno.test("installPrometheus() serves processed messages, errors and latency when messages are processed", async () => {
@@ -199,19 +198,19 @@ Deno.test("installPrometheus() reports consumer lag per partition when statistic
     assertHas(text, "# TYPE racecar_consumer_lag gauge");
     assertHas(text, `racecar_consumer_lag{${p(0)}} 12`);
     assertHas(text, `racecar_consumer_lag{${p(1)}} 0`);
-    assertFalse(text.includes('partition="-1"'));
+    assert.ok(!text.includes('partition="-1"'));
     // Partition 1 moved to another consumer: its lag is no longer this consumer's to report.
     events.emit("statistics", () => stats({ "0": 7 }));
     text = await scrape(handle);
     assertHas(text, `racecar_consumer_lag{${p(0)}} 7`);
-    assertFalse(text.includes(`racecar_consumer_lag{${p(1)}}`));
+    assert.ok(!text.includes(`racecar_consumer_lag{${p(1)}}`));
   });
 });
 
 Deno.test("installPrometheus() answers 404 when the path is not /metrics", async () => {
   await withEndpoint(async (_events, handle) => {
     const response = await fetch(handle.url!.replace("/metrics", "/other"));
-    assertEquals(response.status, 404);
+    assert.deepEqual(response.status, 404);
     await response.body?.cancel();
   });
 });
@@ -222,18 +221,18 @@ Deno.test("installPrometheus() close() stops the endpoint and unsubscribes", asy
     prometheusHost: "127.0.0.1",
     prometheusPort: 0,
   });
-  assert(events.listens("statistics"));
+  assert.ok(events.listens("statistics"));
   await handle.close();
   await handle.close();
-  assertFalse(events.listens("statistics"));
-  assertFalse(events.listens("process_message"));
+  assert.ok(!events.listens("statistics"));
+  assert.ok(!events.listens("process_message"));
   let refused = false;
   try {
     await fetch(handle.url!);
   } catch {
     refused = true;
   }
-  assert(refused, "the endpoint still answers after close()");
+  assert.ok(refused, "the endpoint still answers after close()");
 });
 
 Deno.test("installPrometheus() rejects with the port when it is taken", async () => {
@@ -249,7 +248,7 @@ Deno.test("installPrometheus() rejects with the port when it is taken", async ()
     } catch (error) {
       message = (error as Error).message;
     }
-    assert(message.includes(`127.0.0.1:${port}`), message);
+    assert.ok(message.includes(`127.0.0.1:${port}`), message);
   });
 });
 
@@ -257,7 +256,7 @@ Deno.test("installPrometheus() records without serving when serve is false", asy
   const events = new Instrumenter();
   const handle = await installPrometheus(events, {}, { serve: false });
   try {
-    assertEquals(handle.url, undefined);
+    assert.deepEqual(handle.url, undefined);
     events.emit("process_message", () => ({ ...message, durationMs: 1 }));
     assertHas(await handle.metrics(), `racecar_messages_processed_total{${P3}} 1`);
   } finally {
@@ -266,7 +265,7 @@ Deno.test("installPrometheus() records without serving when serve is false", asy
 });
 
 Deno.test("partitionLags() skips unknown lags and librdkafka's internal partition when given statistics", () => {
-  assertEquals(
+  assert.deepEqual(
     partitionLags({
       topics: {
         a: { partitions: { "0": { consumer_lag: 3 }, "1": { consumer_lag: -1 }, "-1": {} } },
@@ -275,10 +274,5 @@ Deno.test("partitionLags() skips unknown lags and librdkafka's internal partitio
     }),
     [{ topic: "a", partition: 0, consumerLag: 3 }, { topic: "b", partition: 2, consumerLag: 0 }],
   );
-  assertEquals(partitionLags({}), []);
-});
-
-Deno.test("needsStatistics() is true only when Prometheus is enabled", () => {
-  assert(needsStatistics({ prometheusEnabled: true }));
-  assertFalse(needsStatistics({ prometheusEnabled: false }));
+  assert.deepEqual(partitionLags({}), []);
 });

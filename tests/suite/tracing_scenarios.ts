@@ -125,7 +125,7 @@ async function startTraced(
       clientId: "racecar-tracing",
       groupId: group,
       maxWaitTime: 0.2,
-      pauseTimeout: 0,
+      pauseTimeout: 0.05,
       ...settings,
     },
     instrumenter: events,

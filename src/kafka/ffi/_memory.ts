@@ -27,11 +27,6 @@ export function address(pointer: Deno.PointerValue): bigint {
   return BigInt(Deno.UnsafePointer.value(pointer));
 }
 
-/** Reads the pointer stored in a one-slot out-parameter buffer. */
-export function pointerAt(slot: BigUint64Array, index = 0): Deno.PointerValue {
-  return Deno.UnsafePointer.create(slot[index] ?? 0n);
-}
-
 /** `rd_kafka_topic_partition_t` is 64 bytes on LP64. */
 const TOPPAR_SIZE = 64;
 

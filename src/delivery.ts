@@ -1,0 +1,64 @@
+/**
+ * Delivery scopes: which produced messages a piece of work waits for. The
+ * runner runs each processing call in a scope and settles it before the
+ * offset is stored; `Producer.waitForDelivery` runs its work in one too.
+ * A message produced inside a scope (with a consumer's `produce` or a
+ * producer's `produceAsync`) joins the innermost one, so concurrent
+ * partitions and concurrent requests each wait only for their own messages.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryScope } from "./delivery.ts";
+ * const scope = new DeliveryScope();
+ * await scope.run(() => {
+ *   DeliveryScope.current()!.track(Promise.resolve("delivered"));
+ * });
+ * console.assert(scope.size === 1);
+ * console.assert((await scope.settle()) === 1 && scope.size === 0);
+ * ```
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+
+const current = new AsyncLocalStorage<DeliveryScope>();
+
+/** Deliveries that one piece of work waits for. */
+export class DeliveryScope {
+  readonly #pending: Promise<unknown>[] = [];
+
+  /** The scope of the work running now, if any. */
+  static current(): DeliveryScope | undefined {
+    return current.getStore();
+  }
+
+  /** Runs `work` with this scope as the current one. */
+  run<T>(work: () => T): T {
+    return current.run(this, work);
+  }
+
+  /** Deliveries tracked and not yet settled. */
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  /** Adds a delivery to wait for; its failure surfaces at {@link settle}. */
+  track(delivery: Promise<unknown>): void {
+    // Handled by settle(); keep an unhandled rejection from surfacing first.
+    delivery.catch(() => {});
+    this.#pending.push(delivery);
+  }
+
+  /**
+   * Waits for every delivery tracked so far and forgets them; rejects with the
+   * first failure once all settled. Resolves with how many there were.
+   */
+  async settle(): Promise<number> {
+    const batch = this.#pending.splice(0, this.#pending.length);
+    const results = await Promise.allSettled(batch);
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    return batch.length;
+  }
+}
