@@ -33,7 +33,7 @@
  */
 
 import type * as Api from "@opentelemetry/api";
-import type { BatchPayload, Instrumenter, MessagePayload, SendPayload } from "../events.ts";
+import type { BatchPayload, Instrumenter, MessagePayload, WorkPayload } from "../events.ts";
 import type { Header } from "../kafka/transport.ts";
 import { logger } from "../logger.ts";
 import type { MetricsHandle } from "./datadog.ts";
@@ -143,7 +143,7 @@ function consumerAttributes(
   return attributes;
 }
 
-function messageAttributes(p: Omit<MessagePayload, never>): Attributes {
+function messageAttributes(p: WorkPayload<"process_message">): Attributes {
   const attributes: Attributes = {
     ...consumerAttributes(p),
     "messaging.kafka.offset": p.offset,
@@ -157,7 +157,7 @@ function messageAttributes(p: Omit<MessagePayload, never>): Attributes {
   return attributes;
 }
 
-function batchAttributes(p: Omit<BatchPayload, never>): Attributes {
+function batchAttributes(p: WorkPayload<"process_batch">): Attributes {
   const attributes: Attributes = {
     ...consumerAttributes(p),
     "messaging.batch.message_count": p.messageCount,
@@ -169,7 +169,7 @@ function batchAttributes(p: Omit<BatchPayload, never>): Attributes {
   return attributes;
 }
 
-function sendAttributes(p: SendPayload): Attributes {
+function sendAttributes(p: WorkPayload<"send_message">): Attributes {
   const attributes: Attributes = {
     "messaging.system": "kafka",
     "messaging.operation.type": "send",
