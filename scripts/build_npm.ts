@@ -46,13 +46,22 @@ const SWAPS: Record<string, string> = {
 /** The Deno-only parts of the FFI adapter: its `Deno.dlopen` layer and entry (koffi shares the rest). */
 const FORBIDDEN_PREFIXES = ["src/kafka/ffi/deno/", "src/kafka/ffi/mod.ts"];
 /** deno.json imports that are only needed to build, never at run time. */
-const BUILD_ONLY = new Set(["typescript", "node-gyp", "@types/node"]);
+const BUILD_ONLY = new Set([
+  "typescript",
+  "node-gyp",
+  "@types/node",
+  // The OpenTelemetry SDK of the tests (tests/suite/tracing_scenarios.ts): applications bring their own.
+  "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/core",
+  "@opentelemetry/context-async-hooks",
+  "@opentelemetry/sdk-metrics",
+]);
 /**
  * Libraries loaded only when a feature that is off by default is enabled
  * (`src/metrics/_optional.ts`): optional peer dependencies, so installing the
  * package does not fetch them (hot-shots builds a native module).
  */
-const OPTIONAL_PEERS = new Set(["hot-shots", "prom-client"]);
+const OPTIONAL_PEERS = new Set(["hot-shots", "prom-client", "@opentelemetry/api"]);
 
 interface DenoJson {
   name: string;

@@ -39,7 +39,7 @@ import {
   validateConfig,
 } from "./config/mod.ts";
 import { ConfigError, type DeliveryError, RacecarError } from "./errors.ts";
-import type { Instrumenter } from "./events.ts";
+import { Instrumenter } from "./events.ts";
 import { loadDefaultTransport } from "./kafka/default_transport.ts";
 import type { DeliveryReport, Transport } from "./kafka/transport.ts";
 import { forwardClientLog, logger } from "./logger.ts";
@@ -52,7 +52,9 @@ export interface CreateProducerOptions {
   /**
    * Receives `produce_sync`, `produce_async`, `acknowledged_message`,
    * `produce_delivery_error` and `error` events (and `statistics`, which are
-   * turned on only when someone listens to them at creation).
+   * turned on only when someone listens to them at creation). With
+   * `tracingEnabled`, OpenTelemetry is installed on it (or on a new one): see
+   * docs/tracing.md.
    */
   instrumenter?: Instrumenter;
   /** Reports failures of {@link Producer.produceAsync} outside `waitForDelivery`. @default logs them */
@@ -146,7 +148,12 @@ async function buildProducer(
   options: CreateProducerOptions,
 ): Promise<Producer> {
   const transport = options.transport ?? await loadDefaultTransport();
-  const events = options.instrumenter;
+  let events = options.instrumenter;
+  if (config.tracingEnabled) {
+    // Loaded only when enabled: without it, @opentelemetry/api is never imported.
+    const { installOpenTelemetry } = await import("./metrics/opentelemetry.ts");
+    await installOpenTelemetry(events ??= new Instrumenter());
+  }
   const statistics = events?.listens("statistics") ?? false;
   const parts = producerParts(config, { statistics });
   const props = parts.config;

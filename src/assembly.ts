@@ -123,7 +123,7 @@ export async function createRunner(
   const groupId = groupIdOf(config, consumerClass);
   const effective: RacecarConfig = { ...config, groupId };
   const statistics = typeof consumer.statisticsCallback === "function" ||
-    effective.prometheusEnabled;
+    effective.prometheusEnabled || effective.tracingEnabled;
   const subscription = mergedSubscription(consumerClass);
   const producer = producerParts(effective);
   const transport = options.transport ?? await loadDefaultTransport();

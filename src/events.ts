@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { TopicPartition } from "./kafka/transport.ts";
+import type { Header, TopicPartition } from "./kafka/transport.ts";
 
 /** Fields every event carries. */
 export interface BasePayload {
@@ -50,6 +50,20 @@ export interface BatchPayload extends BasePayload {
   lastCreateTime: Date | null;
   messageCount: number;
   retriesCount: number;
+  /** Each message's headers, in order (tracing links the batch to each message's trace). */
+  messageHeaders?: readonly Readonly<Record<string, string>>[];
+}
+
+/**
+ * A message about to be handed to Kafka by a producer. `headers` is the list
+ * that will be sent: hooks around `send_message` may add to it (tracing injects
+ * the trace context there).
+ */
+export interface SendPayload extends BasePayload {
+  topic: string;
+  key: Uint8Array | string | null | undefined;
+  partition: number | undefined;
+  headers: Header[];
 }
 
 /** A produced message. */
@@ -99,6 +113,8 @@ export interface EventMap {
   partitions_lost: BasePayload & Timed & { partitions: TopicPartition[] };
   /** Offsets were committed. */
   commit: BasePayload & Timed & { reason: "revoke" | "shutdown" };
+  /** A producer hands a message to Kafka and waits for its acknowledgement. */
+  send_message: SendPayload & Timed;
   /** A consumer's `produce` queued a message. */
   produce_message: ProducePayload;
   /** A consumer waited for the delivery of what it produced. */
@@ -125,6 +141,19 @@ export type EventName = keyof EventMap;
 /** A subscriber to one event. */
 export type Listener<K extends EventName> = (payload: EventMap[K]) => void;
 
+/** What {@link Instrumenter.instrument} passes to hooks: the payload without the outcome. */
+export type WorkPayload<K extends EventName> = Omit<EventMap[K], "durationMs" | "error">;
+
+/**
+ * A hook that runs around the work of an event (`instrument`): it must call
+ * `work` once and return what it returns. Tracing uses it to make a span the
+ * active context while the work runs.
+ */
+export type Around<K extends EventName> = <T>(
+  payload: WorkPayload<K>,
+  work: () => Promise<T>,
+) => Promise<T>;
+
 /**
  * A typed, synchronous event bus. A listener that throws is reported through
  * `onListenerError` and never breaks the runner.
@@ -141,6 +170,7 @@ export type Listener<K extends EventName> = (payload: EventMap[K]) => void;
  */
 export class Instrumenter {
   readonly #listeners = new Map<EventName, Set<Listener<EventName>>>();
+  readonly #around = new Map<EventName, Set<Around<EventName>>>();
   readonly #onListenerError: (error: unknown, event: EventName) => void;
 
   /** Creates an instrumenter; listener failures go to `onListenerError`. */
@@ -159,6 +189,48 @@ export class Instrumenter {
     return () => {
       set.delete(listener as Listener<EventName>);
     };
+  }
+
+  /**
+   * Adds a hook that wraps the work of `event` (see {@link Around}); returns a
+   * function that removes it. Hooks run outermost first, in the order added. A
+   * hook that fails without running the work, or after it succeeded, is
+   * reported through `onListenerError` and never changes the outcome.
+   *
+   * @example
+   * ```ts
+   * import { Instrumenter } from "./events.ts";
+   * const events = new Instrumenter();
+   * const seen: string[] = [];
+   * events.around("deliver_messages", async (_payload, work) => {
+   *   seen.push("before");
+   *   try {
+   *     return await work();
+   *   } finally {
+   *     seen.push("after");
+   *   }
+   * });
+   * await events.instrument("deliver_messages", () => ({ clientId: "c", deliveredMessageCount: 0 }), () => {
+   *   seen.push("work");
+   * });
+   * console.assert(seen.join() === "before,work,after");
+   * ```
+   */
+  around<K extends EventName>(event: K, hook: Around<K>): () => void {
+    let set = this.#around.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.#around.set(event, set);
+    }
+    set.add(hook as Around<EventName>);
+    return () => {
+      set.delete(hook as Around<EventName>);
+    };
+  }
+
+  /** Whether anyone listens to `event` or wraps its work. */
+  wraps(event: EventName): boolean {
+    return this.listens(event) || (this.#around.get(event)?.size ?? 0) > 0;
   }
 
   /** Whether anyone listens to `event`. */
@@ -189,6 +261,24 @@ export class Instrumenter {
     payload: () => Omit<EventMap[K], "durationMs" | "error">,
     work: () => Promise<T> | T,
   ): Promise<T> {
+    const hooks = this.#around.get(event);
+    if (hooks !== undefined && hooks.size > 0) {
+      const built = payload();
+      const inner = work;
+      const wrapped = [...hooks].reduceRight<() => Promise<T>>(
+        (next, hook) => () => this.#runAround(event, hook, built as WorkPayload<EventName>, next),
+        async () => await inner(),
+      );
+      return await this.#timed(event, () => built, wrapped);
+    }
+    return await this.#timed(event, payload, work);
+  }
+
+  async #timed<K extends EventName, T>(
+    event: K,
+    payload: () => Omit<EventMap[K], "durationMs" | "error">,
+    work: () => Promise<T> | T,
+  ): Promise<T> {
     if (!this.listens(event)) return await work();
     const started = performance.now();
     try {
@@ -201,5 +291,33 @@ export class Instrumenter {
       this.emit(event, () => ({ ...payload(), durationMs, error }) as EventMap[K]);
       throw error;
     }
+  }
+
+  async #runAround<T>(
+    event: EventName,
+    hook: Around<EventName>,
+    payload: WorkPayload<EventName>,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    const once = async (): Promise<T> => {
+      if (outcome !== undefined) throw new Error(`A hook around "${event}" ran the work twice`);
+      try {
+        const value = await work();
+        outcome = { ok: true, value };
+        return value;
+      } catch (error) {
+        outcome = { ok: false, error };
+        throw error;
+      }
+    };
+    try {
+      await hook(payload, once);
+    } catch (error) {
+      if (outcome === undefined || outcome.ok) this.#onListenerError(error, event);
+    }
+    if (outcome === undefined) return await work();
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 }

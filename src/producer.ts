@@ -155,7 +155,9 @@ export class Producer {
       return Promise.reject(new TypeError("Cannot produce: the producer is closed"));
     }
     validateOptions(options);
-    const promise = this.#send(value, options);
+    const promise = this.#instrumenter?.wraps("send_message")
+      ? this.#sendInstrumented(this.#instrumenter, value, options)
+      : this.#send(value, options);
     this.#inFlight.add(promise);
     const settle = () => this.#inFlight.delete(promise);
     promise.then(settle, settle);
@@ -215,6 +217,22 @@ export class Producer {
     if (this.#closed) return;
     this.#closed = true;
     await this.#transport.close(timeoutMs);
+  }
+
+  /** `#send` inside the `send_message` event, whose hooks may add headers (trace context). */
+  #sendInstrumented(
+    events: Instrumenter,
+    value: Bytes | null,
+    options: ProduceOptions,
+  ): Promise<DeliveryReport> {
+    const headers = toHeaders(options.headers);
+    return events.instrument("send_message", () => ({
+      clientId: this.#clientId,
+      topic: options.topic,
+      key: options.key,
+      partition: options.partition,
+      headers,
+    }), () => this.#send(value, { ...options, headers }));
   }
 
   async #send(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {

@@ -511,6 +511,7 @@ export class Runner {
       lastCreateTime: last.createTime,
       messageCount: messages.length,
       retriesCount,
+      messageHeaders: messages.map((m) => m.headers),
     });
     this.#events.emit("start_process_batch", payload);
     try {

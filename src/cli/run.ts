@@ -311,7 +311,7 @@ async function runInForeground(
   }
   // Loaded only when enabled, so consumers without metrics never load the libraries.
   let metrics: { close(): Promise<void> } | undefined;
-  if (config.datadogEnabled || config.prometheusEnabled) {
+  if (config.datadogEnabled || config.prometheusEnabled || config.tracingEnabled) {
     try {
       const { installMetrics } = await import("../metrics/mod.ts");
       metrics = await installMetrics(runner.events, config);
@@ -321,6 +321,7 @@ async function runInForeground(
         );
       }
       if (config.datadogEnabled) say("Datadog metrics enabled");
+      if (config.tracingEnabled) say("OpenTelemetry tracing and metrics enabled");
     } catch (error) {
       writeStderr(`Error: Cannot start metrics: ${(error as Error).message}\n`);
       for (const probe of probes) probe.uninstall();

@@ -31,6 +31,7 @@ export const GROUPS = [
   "Liveness and readiness probes",
   "Datadog",
   "Prometheus",
+  "OpenTelemetry",
 ] as const;
 
 /** One of {@link GROUPS}. */
@@ -817,6 +818,16 @@ export const SETTINGS = {
     default: "0.0.0.0",
     origin: "new",
     description: "The address the metrics endpoint listens on.",
+  },
+
+  // OpenTelemetry
+  tracingEnabled: {
+    group: "OpenTelemetry",
+    type: "boolean",
+    default: false,
+    origin: "new",
+    description: "Trace processing and producing, and record metrics, through " +
+      "`@opentelemetry/api` and the SDK the application registers (see docs/tracing.md).",
   },
 } as const satisfies Record<string, SettingSpec>;
 

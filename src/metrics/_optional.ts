@@ -13,6 +13,7 @@ import { ConfigError } from "../errors.ts";
 export const OPTIONAL_PACKAGES = {
   "hot-shots": { exporter: "Datadog metrics", setting: "datadog_enabled" },
   "prom-client": { exporter: "Prometheus metrics", setting: "prometheus_enabled" },
+  "@opentelemetry/api": { exporter: "OpenTelemetry tracing", setting: "tracing_enabled" },
 } as const;
 
 /** Whether `error` says that the package `name` itself could not be found. */

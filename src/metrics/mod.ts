@@ -17,6 +17,7 @@
 import type { RacecarConfig } from "../config/mod.ts";
 import type { Instrumenter } from "../events.ts";
 import { type DatadogConfig, installDatadog, type MetricsHandle } from "./datadog.ts";
+import { installOpenTelemetry } from "./opentelemetry.ts";
 import { installPrometheus, type PrometheusConfig } from "./prometheus.ts";
 
 export {
@@ -27,6 +28,11 @@ export {
   type MetricsHandle,
   pollErrorCode,
 } from "./datadog.ts";
+export {
+  installOpenTelemetry,
+  INSTRUMENTATION_SCOPE,
+  type OpenTelemetryOptions,
+} from "./opentelemetry.ts";
 export {
   installPrometheus,
   type PartitionLag,
@@ -39,7 +45,7 @@ export {
 
 /**
  * Installs the exporters the configuration enables (`datadogEnabled`,
- * `prometheusEnabled`); the handle closes them all.
+ * `prometheusEnabled`, `tracingEnabled`); the handle closes them all.
  *
  * @example
  * ```ts
@@ -51,7 +57,10 @@ export {
  */
 export async function installMetrics(
   instrumenter: Instrumenter,
-  config: DatadogConfig & PrometheusConfig & Partial<Pick<RacecarConfig, "datadogEnabled">>,
+  config:
+    & DatadogConfig
+    & PrometheusConfig
+    & Partial<Pick<RacecarConfig, "datadogEnabled" | "tracingEnabled">>,
 ): Promise<MetricsHandle> {
   const handles: MetricsHandle[] = [];
   if (config.datadogEnabled === true) handles.push(await installDatadog(instrumenter, config));
@@ -59,6 +68,7 @@ export async function installMetrics(
     if (config.prometheusEnabled === true) {
       handles.push(await installPrometheus(instrumenter, config));
     }
+    if (config.tracingEnabled === true) handles.push(await installOpenTelemetry(instrumenter));
   } catch (error) {
     await Promise.all(handles.map((h) => h.close()));
     throw error;

@@ -146,7 +146,7 @@ async function main(tarball: string): Promise<void> {
   }
 
   // The exporters' libraries are optional: not installed, named when enabled, used once installed.
-  for (const optional of ["hot-shots", "prom-client", "unix-dgram"]) {
+  for (const optional of ["hot-shots", "prom-client", "unix-dgram", "@opentelemetry/api"]) {
     const present = await Deno.stat(join(project, "node_modules", optional)).then(
       () => true,
       () => false,
@@ -158,6 +158,11 @@ async function main(tarball: string): Promise<void> {
     throw new Error(`datadog_enabled without hot-shots did not name the package:\n${datadog}`);
   }
   console.log("ok: datadog_enabled without hot-shots exits 2 naming it");
+  const tracing = await sh(`RACECAR_TRACING_ENABLED=true ${runLine}`, project, 2);
+  if (!tracing.includes("npm install @opentelemetry/api")) {
+    throw new Error(`tracing_enabled without @opentelemetry/api did not name it:\n${tracing}`);
+  }
+  console.log("ok: tracing_enabled without @opentelemetry/api exits 2 naming it");
   await sh("npm install --no-audit --no-fund --loglevel=error prom-client", project);
   const prometheus = start(runLine, project, {
     RACECAR_PROMETHEUS_ENABLED: "true",

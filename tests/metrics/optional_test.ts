@@ -57,3 +57,26 @@ Deno.test("importOptional() returns the module when it is installed", async () =
   const promClient = await importOptional("prom-client", () => import("prom-client"));
   assert.deepEqual(typeof promClient.Registry, "function");
 });
+
+Deno.test("importOptional() names @opentelemetry/api and 'tracing_enabled' when the API is missing", async () => {
+  const missing = Object.assign(
+    new Error("Cannot find package '@opentelemetry/api' imported from x"),
+    { code: "ERR_MODULE_NOT_FOUND" },
+  );
+  await assert.rejects(
+    () => importOptional("@opentelemetry/api", () => Promise.reject(missing)),
+    (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(
+        error.message.includes(
+          `Cannot enable OpenTelemetry tracing ('tracing_enabled'): the package ` +
+            `"@opentelemetry/api" is not installed; install it next to racecar with ` +
+            `'npm install @opentelemetry/api'`,
+        ),
+        error.message,
+      );
+      assert.deepEqual(error.key, "tracing_enabled");
+      return true;
+    },
+  );
+});

@@ -1,0 +1,12 @@
+/**
+ * OpenTelemetry tracing on the node-rdkafka adapter and a real broker: the
+ * same scenarios the Deno suite runs on the FFI adapter.
+ *
+ * @module
+ */
+
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { tracingScenarios } from "../suite/tracing_scenarios.ts";
+import { registerScenarios } from "./_register.ts";
+
+registerScenarios(createNodeRdkafkaTransport(), tracingScenarios);
