@@ -133,10 +133,12 @@ async function main(): Promise<number> {
         "--dry-run",
         "--allow-dirty",
       ]);
+      // README's first command, as written (it reuses the broker that runs already).
+      await check("README: deno task demo", Deno.execPath(), ["task", "demo"]);
       if (await check("npm build", Deno.execPath(), ["run", "-A", "scripts/build_npm.ts"])) {
         add(
           await runSuite(
-            "Node suite (node-rdkafka adapter)",
+            "Node suite (koffi and node-rdkafka adapters)",
             "node",
             ["--test", "--test-reporter=spec", ...(await nodeTestFiles())],
             env,
