@@ -16,6 +16,7 @@ import { registerScenarios } from "./_register.ts";
 // Compiled alongside this file; the scenarios start it by path.
 import "../fixtures/ledger_consumer.ts";
 import "../fixtures/member_consumer.ts";
+import "../fixtures/echo_consumer.ts";
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
