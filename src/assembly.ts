@@ -152,6 +152,8 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
     deadLetterTopic: config.deadLetterTopic,
     deadLetterSafetyLimit: config.deadLetterSafetyLimit,
     concurrency: config.concurrency,
+    maxPendingDeliveries: config.maxPendingDeliveries,
+    maxPendingDeliveriesTotal: config.maxPendingDeliveriesTotal,
     synchronousCommits: config.synchronousCommits,
     revokeTimeout: config.revokeTimeout,
     shutdownTimeout: config.shutdownTimeout,

@@ -10,6 +10,12 @@
  * are revoked and at shutdown. A crash therefore re-delivers at most the work
  * done since the last commit, and never skips a message.
  *
+ * Deliveries are pipelined: `process` goes on with the next messages while
+ * what earlier ones produced is in flight (at most `maxPendingDeliveries` per
+ * partition and `maxPendingDeliveriesTotal` in all), and each partition's
+ * {@link OffsetTracker} lets the stored offset move only over the contiguous
+ * prefix of messages that were processed and delivered.
+ *
  * @module
  */
 
@@ -29,6 +35,7 @@ import type {
 import { forwardClientLog, logger } from "./logger.ts";
 import { installLogSubscriber } from "./log_subscriber.ts";
 import { Message } from "./message.ts";
+import { OffsetTracker } from "./offset_tracker.ts";
 import { Pause } from "./pause.ts";
 import {
   type Bytes,
@@ -70,6 +77,13 @@ export interface RunnerSettings {
   deadLetterSafetyLimit?: number;
   /** Partitions processed at the same time (`concurrency`). */
   concurrency?: number;
+  /**
+   * Processed messages of one partition whose deliveries may be in flight
+   * before `process` waits for the oldest (`max_pending_deliveries`).
+   */
+  maxPendingDeliveries?: number;
+  /** The same bound over all partitions (`max_pending_deliveries_total`). */
+  maxPendingDeliveriesTotal?: number;
   /** Wait for the broker's answer when committing at shutdown (`synchronous_commits`). */
   synchronousCommits?: boolean;
   /** Seconds to wait for in-flight work of revoked partitions (`revoke_timeout`). */
@@ -122,6 +136,12 @@ interface PartitionState {
   deadLettersInARow: number;
   /** Offset to seek to when a pause ends. */
   resumeAt: number | undefined;
+  /** What may be stored: the finished prefix of processed and delivered messages. */
+  readonly tracker: OffsetTracker;
+  /** In-flight deliveries of processed messages; each settles into `tracker`. */
+  readonly deliveries: Set<Promise<void>>;
+  /** The earliest message whose delivery failed; handled before more work here. */
+  failedDelivery: { raw: RawMessage; error: unknown; retriesCount: number } | undefined;
 }
 
 const log = logger("runner");
@@ -187,6 +207,8 @@ export class Runner {
   readonly #clock: () => number;
   readonly #className: string;
   readonly #partitions = new Map<string, PartitionState>();
+  /** Every partition's in-flight deliveries, for the total bound and the shutdown. */
+  readonly #deliveries = new Set<Promise<void>>();
   #kafka: ConsumerTransport | undefined;
   #producer: Producer | undefined;
   /** What the consumer produced outside processing (from `setup`): delivered at shutdown. */
@@ -226,6 +248,9 @@ export class Runner {
         SETTINGS.pauseWithExponentialBackoff.default,
       deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? SETTINGS.deadLetterSafetyLimit.default,
       concurrency: s.concurrency ?? SETTINGS.concurrency.default,
+      maxPendingDeliveries: s.maxPendingDeliveries ?? SETTINGS.maxPendingDeliveries.default,
+      maxPendingDeliveriesTotal: s.maxPendingDeliveriesTotal ??
+        SETTINGS.maxPendingDeliveriesTotal.default,
       synchronousCommits: s.synchronousCommits ?? SETTINGS.synchronousCommits.default,
       revokeTimeout: s.revokeTimeout ?? SETTINGS.revokeTimeout.default,
       shutdownTimeout: s.shutdownTimeout ?? SETTINGS.shutdownTimeout.default,
@@ -370,6 +395,7 @@ export class Runner {
     while (!this.#stopRequested) {
       if (this.#fatal !== undefined) throw this.#fatal;
       await this.#resumeExpiredPauses();
+      await this.#handleFailedDeliveries();
       this.#events.emit("start_main_loop", () => base);
       let messages: RawMessage[];
       const started = performance.now();
@@ -432,7 +458,10 @@ export class Runner {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const [k, group] = next;
         const state = this.#partitions.get(k);
-        if (state === undefined || state.revoked || state.pause.paused) continue;
+        if (
+          state === undefined || state.revoked || state.pause.paused ||
+          state.resumeAt !== undefined
+        ) continue;
         const work = this.#processPartition(state, group);
         state.inFlight = work;
         try {
@@ -450,51 +479,133 @@ export class Runner {
       await this.#processBatch(state, raw);
       return;
     }
-    // Offsets are stored once per run of a partition's messages, not per message:
-    // storing is local and cheap to delay, and the commit happens later anyway.
-    let done: number | undefined;
+    // Offsets of messages that produced nothing are stored once per run of a
+    // partition's messages: storing is local and cheap to delay, and the commit
+    // happens later anyway.
     try {
       for (const message of raw) {
-        if (state.revoked || this.#fatal !== undefined) return;
+        await this.#makeRoom(state);
+        if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
+        if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
         if (!(await this.#processOne(state, message))) return;
-        done = message.offset;
       }
     } finally {
-      if (done !== undefined) this.#store(state, done + 1);
+      this.#store(state);
     }
   }
 
-  /** Processes one message; returns false when the partition must stop for now. */
-  async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
-    const message = new Message(raw, state.pause.pausesCount);
-    const fields = () => ({
-      topic: message.topic,
-      partition: message.partition,
-      offset: message.offset,
-      createTime: message.createTime,
-      key: message.key,
-      value: message.value,
-      headers: message.headers,
-      retriesCount: message.retriesCount,
+  /** Back-pressure: waits while too many processed messages await their deliveries. */
+  async #makeRoom(state: PartitionState): Promise<void> {
+    while (state.deliveries.size >= this.#settings.maxPendingDeliveries) {
+      await Promise.race(state.deliveries);
+    }
+    while (this.#deliveries.size >= this.#settings.maxPendingDeliveriesTotal) {
+      await Promise.race(this.#deliveries);
+    }
+  }
+
+  /** Waits until no delivery of the partition is in flight. */
+  async #drain(state: PartitionState): Promise<void> {
+    while (state.deliveries.size > 0) await Promise.allSettled(state.deliveries);
+  }
+
+  /**
+   * Lets the deliveries of a processed message settle in the background: the
+   * partition's offset moves past it once they succeeded, and a failure is
+   * handled on the loop (see {@link #deliveryFailed}).
+   */
+  #await(state: PartitionState, raw: RawMessage, scope: DeliveryScope, retriesCount: number) {
+    const delivery: Promise<void> = this.#deliver(scope).then(
+      () => {
+        this.#finished(state, raw.offset);
+        this.#store(state);
+      },
+      (error) => {
+        const earliest = state.failedDelivery;
+        if (earliest === undefined || raw.offset < earliest.raw.offset) {
+          state.failedDelivery = { raw, error, retriesCount };
+        }
+        this.#kafka?.wakeup();
+      },
+    ).finally(() => {
+      state.deliveries.delete(delivery);
+      this.#deliveries.delete(delivery);
     });
-    const payload = () => ({ ...this.#base(), ...fields() });
+    state.deliveries.add(delivery);
+    this.#deliveries.add(delivery);
+  }
+
+  /** Handles failed deliveries of partitions that are not being processed now. */
+  async #handleFailedDeliveries(): Promise<void> {
+    for (const state of this.#partitions.values()) {
+      if (state.failedDelivery !== undefined && !state.revoked) await this.#deliveryFailed(state);
+    }
+  }
+
+  /**
+   * Fails the earliest message whose delivery failed, exactly like a failure of
+   * its processing, once every earlier delivery settled. The messages after it
+   * are processed again (at-least-once), whether or not their output arrived.
+   */
+  async #deliveryFailed(state: PartitionState): Promise<void> {
+    await this.#drain(state);
+    const { raw, error, retriesCount } = state.failedDelivery!;
+    state.failedDelivery = undefined;
+    const message = new Message(raw, retriesCount);
+    const outcome = await this.#failed(state, [raw], error, {
+      consumerClass: this.#className,
+      ...messageFields(message),
+    });
+    if (outcome === "skipped" && !state.revoked) {
+      // Dead-lettered; later messages were dropped from the tracker: read them again.
+      state.resumeAt = raw.offset + 1;
+      this.#kafka!.pause([state.tp]);
+    }
+  }
+
+  /**
+   * Processes one message and leaves its deliveries in flight; returns false
+   * when the partition must stop for now.
+   */
+  async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
+    const retriesCount = state.pause.pausesCount;
+    const message = new Message(raw, retriesCount);
+    const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
+    state.tracker.begin(raw.offset);
+    let scope: DeliveryScope;
     try {
-      await this.#events.instrument(
+      scope = await this.#events.instrument(
         "process_message",
         payload,
-        () => this.#processInScope(() => this.#consumer.process!(message)),
+        () => this.#runInScope(() => this.#consumer.process!(message)),
       );
     } catch (error) {
+      // Earlier messages' deliveries settle first; an earlier failure comes first.
+      await this.#drain(state);
+      if (state.failedDelivery !== undefined) {
+        await this.#deliveryFailed(state);
+        return false;
+      }
       // Dead-lettered: the partition moves on; otherwise it waits for the retry.
       return (await this.#failed(state, [raw], error, {
         consumerClass: this.#className,
-        ...fields(),
+        ...messageFields(message),
       })) === "skipped";
     }
-    state.pause.reset();
-    state.deadLettersInARow = 0;
+    if (scope.size === 0) this.#finished(state, raw.offset);
+    else this.#await(state, raw, scope, retriesCount);
     return true;
+  }
+
+  /** A message (or batch ending at `offset`) was processed and delivered. */
+  #finished(state: PartitionState, offset: number): void {
+    // Failures are forgotten only once everything before succeeded too: a later
+    // message delivered before an earlier one failed must not reset its retries.
+    if (state.tracker.finish(offset)) {
+      state.pause.reset();
+      state.deadLettersInARow = 0;
+    }
   }
 
   async #processBatch(state: PartitionState, raw: RawMessage[]): Promise<void> {
@@ -514,11 +625,15 @@ export class Runner {
       messageHeaders: messages.map((m) => m.headers),
     });
     this.#events.emit("start_process_batch", payload);
+    state.tracker.begin(last.offset);
     try {
       await this.#events.instrument(
         "process_batch",
         payload,
-        () => this.#processInScope(() => this.#consumer.processBatch!(messages)),
+        async () => {
+          // A batch's offset is stored only after its deliveries, as before pipelining.
+          await this.#deliver(await this.#runInScope(() => this.#consumer.processBatch!(messages)));
+        },
       );
     } catch (error) {
       await this.#failed(state, raw, error, {
@@ -533,17 +648,15 @@ export class Runner {
       });
       return;
     }
-    this.#succeeded(state, last.offset);
+    this.#finished(state, last.offset);
+    this.#store(state);
   }
 
-  /**
-   * Runs one processing call in its own delivery scope and waits for what it
-   * produced, so a failed delivery fails the work before its offset is stored.
-   */
-  async #processInScope(work: () => void | Promise<void>): Promise<void> {
+  /** Runs one processing call in its own delivery scope; returns the scope. */
+  async #runInScope(work: () => void | Promise<void>): Promise<DeliveryScope> {
     const scope = new DeliveryScope();
     await scope.run(work);
-    await this.#deliver(scope);
+    return scope;
   }
 
   /** A consumer's `produce`: queues on the shared producer, tracked by the current scope. */
@@ -572,22 +685,19 @@ export class Runner {
     );
   }
 
-  #succeeded(state: PartitionState, offset: number): void {
-    state.pause.reset();
-    state.deadLettersInARow = 0;
-    this.#store(state, offset + 1);
-  }
-
   /**
-   * Stores `next` (the next offset to consume) for a partition: the one place
-   * offsets are stored. Work that finishes while a revoke waits for it is
-   * stored, and the revoke's commit includes it. Once that commit started, or
-   * when the assignment was lost, nothing more is stored: a later store would
-   * be committed on behalf of the partition's next owner (racecar #198).
+   * Stores a partition's next offset to consume: the one place offsets are
+   * stored. Only the tracker's finished prefix is stored, the messages that
+   * were processed and whose deliveries all succeeded ({@link #finished}).
+   * Work that finishes while a revoke waits for it is stored, and the revoke's
+   * commit includes it. Once that commit started, or when the assignment was
+   * lost, nothing more is stored: a later store would be committed on behalf
+   * of the partition's next owner (racecar #198).
    */
-  #store(state: PartitionState, next: number): void {
+  #store(state: PartitionState): void {
     if (state.closed || this.#abandoned) return;
-    this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
+    const next = state.tracker.take();
+    if (next !== undefined) this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
   }
 
   async #failed(
@@ -628,6 +738,7 @@ export class Runner {
     }
     const seconds = state.pause.backoffInterval();
     state.pause.pause(this.#clock());
+    state.tracker.discard();
     state.resumeAt = first.offset;
     this.#kafka!.pause([state.tp]);
     log.warn("Pausing partition {topic}/{partition} for {seconds} seconds", {
@@ -706,13 +817,21 @@ export class Runner {
       attempts,
     });
     state.pause.reset();
-    this.#store(state, raw[raw.length - 1]!.offset + 1);
+    state.tracker.finish(raw[raw.length - 1]!.offset);
+    state.tracker.discard();
+    this.#store(state);
   }
 
   async #resumeExpiredPauses(): Promise<void> {
     const now = this.#clock();
     for (const state of this.#partitions.values()) {
-      if (!state.pause.paused) continue;
+      if (!state.pause.paused) {
+        // A dead-lettered delivery failure: go back to the message after it.
+        if (state.resumeAt !== undefined && (await this.#seekBack(state))) {
+          this.#kafka!.resume([state.tp]);
+        }
+        continue;
+      }
       if (!state.pause.expired(now)) {
         this.#events.emit("pause_status", () => ({
           ...this.#base(),
@@ -768,6 +887,9 @@ export class Runner {
           closed: false,
           deadLettersInARow: 0,
           resumeAt: undefined,
+          tracker: new OffsetTracker(),
+          deliveries: new Set(),
+          failedDelivery: undefined,
         });
       }
       // A partition paused before it moved away must not come back paused (racecar #335).
@@ -840,7 +962,9 @@ export class Runner {
   }
 
   async #waitFor(states: PartitionState[], timeoutMs: number): Promise<void> {
-    const pending = states.map((s) => s.inFlight).filter((p) => p !== undefined);
+    // Processing in flight and the deliveries of processed messages.
+    const pending = states.flatMap((s) => [s.inFlight, ...s.deliveries])
+      .filter((p) => p !== undefined);
     if (pending.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
@@ -875,6 +999,8 @@ export class Runner {
 
   async #shutDownGracefully(): Promise<void> {
     log.info("Gracefully shutting down {consumerClass}", { consumerClass: this.#className });
+    // Processed messages' deliveries store their offsets before the final commit.
+    while (this.#deliveries.size > 0) await Promise.allSettled(this.#deliveries);
     await this.#deliver(this.#unscoped);
     await this.#consumer.teardown?.();
     await this.#commit("shutdown");
@@ -966,7 +1092,14 @@ export class Runner {
   }
 }
 
-const BOUNDED = ["fetchMessages", "maxWaitTime", "concurrency", "shutdownTimeout"] as const;
+const BOUNDED = [
+  "fetchMessages",
+  "maxWaitTime",
+  "concurrency",
+  "maxPendingDeliveries",
+  "maxPendingDeliveriesTotal",
+  "shutdownTimeout",
+] as const;
 
 /** Guards for settings that bypassed the configuration (a `Runner` built in code). */
 function validateSettings(
@@ -1000,6 +1133,20 @@ function validateSettings(
         `dead-lettered; set a positive 'pause_timeout' or unset 'max_retries'`,
     );
   }
+}
+
+/** A message's fields in event payloads and error infos. */
+function messageFields(message: Message) {
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    createTime: message.createTime,
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+    retriesCount: message.retriesCount,
+  };
 }
 
 function describe(partitions: readonly TopicPartition[]): string {

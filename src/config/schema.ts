@@ -204,6 +204,25 @@ export const SETTINGS = {
     description: "How many partitions are processed at the same time. Messages of one " +
       "partition are always processed in order.",
   },
+  maxPendingDeliveries: {
+    group: "Consuming and batches",
+    type: "integer",
+    default: 1000,
+    min: 1,
+    origin: "new",
+    description: "How many processed messages of one partition may wait for the delivery of " +
+      "what they produced before `process` waits for the oldest. Their offsets are stored " +
+      "once they and every message before them were delivered.",
+  },
+  maxPendingDeliveriesTotal: {
+    group: "Consuming and batches",
+    type: "integer",
+    default: 10000,
+    min: 1,
+    origin: "new",
+    description: "The same bound as `max_pending_deliveries` over all partitions of the " +
+      "process together.",
+  },
   multiSubscriptionStrategy: {
     group: "Consuming and batches",
     type: "enum",

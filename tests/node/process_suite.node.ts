@@ -13,6 +13,7 @@ import { registerScenarios } from "./_register.ts";
 import "../fixtures/ledger_consumer.ts";
 import "../fixtures/member_consumer.ts";
 import "../fixtures/failing_consumer.ts";
+import "../fixtures/echo_consumer.ts";
 
 registerScenarios(
   createNodeRdkafkaTransport(),

@@ -13,7 +13,16 @@
  */
 
 import assert from "node:assert/strict";
-import { committedOffsets, newTopic, produceMessages, waitFor } from "./_kafka.ts";
+import type { ConsumerTransport, Watermarks } from "../../src/kafka/transport.ts";
+import {
+  committedOffsets,
+  newConsumer,
+  newTopic,
+  produceMessages,
+  testConsumerConfig,
+  text,
+  waitFor,
+} from "./_kafka.ts";
 import type { RacecarCommand, RacecarProcess, Scenario, SuiteContext } from "./_suite.ts";
 import { staticMembershipScenarios } from "./static_membership_scenarios.ts";
 import { timerScenarios } from "./timer_scenarios.ts";
@@ -73,6 +82,65 @@ function covers(seen: Set<string>, lines: [number, number][]): boolean {
   return all.size >= MESSAGES;
 }
 
+const ECHO_MESSAGES = 20_000;
+const ECHO_KILLS = 5;
+
+/**
+ * Reads an echo consumer's output topic: which inputs (`<partition> <offset>`)
+ * arrived, and how many output messages in all.
+ */
+class OutputReader {
+  readonly inputs = new Set<string>();
+  count = 0;
+  readonly #ctx: SuiteContext;
+  readonly #topic: string;
+  readonly #partitions: number;
+  readonly #reader: ConsumerTransport;
+  readonly #ends = new Map<number, number>();
+
+  constructor(ctx: SuiteContext, topic: string, partitions: number) {
+    this.#ctx = ctx;
+    this.#topic = topic;
+    this.#partitions = partitions;
+    this.#reader = newConsumer(ctx, {
+      config: testConsumerConfig(ctx, ctx.uniqueName("racecar-echo-reader")),
+    });
+    this.#reader.subscribe([topic]);
+  }
+
+  /** Reads what arrived within `timeoutMs`. */
+  async poll(timeoutMs = 100): Promise<void> {
+    for (const message of await this.#reader.consume(1_000, timeoutMs)) {
+      this.inputs.add(text(message.value)!);
+      this.count += 1;
+      this.#ends.set(message.partition, message.offset + 1);
+    }
+  }
+
+  /** Reads up to the end of the topic as it is now. */
+  async catchUp(): Promise<void> {
+    const admin = this.#ctx.transport.createAdmin({
+      config: { "bootstrap.servers": this.#ctx.brokers },
+    });
+    let ends: Watermarks[];
+    try {
+      ends = await admin.watermarks(
+        Array.from({ length: this.#partitions }, (_, partition) => ({
+          topic: this.#topic,
+          partition,
+        })),
+        10_000,
+      );
+    } finally {
+      await admin.close();
+    }
+    await waitFor(async () => {
+      await this.poll();
+      return ends.every((w) => w.high <= (this.#ends.get(w.partition) ?? w.low));
+    }, `the reader reached the end of ${this.#topic}`);
+  }
+}
+
 /** The scenarios, in the order they run. */
 export const processScenarios: Scenario[] = [
   {
@@ -124,6 +192,92 @@ export const processScenarios: Scenario[] = [
         await committedOffsets(ctx, group, topic, PARTITIONS),
         [1000, 1000, 1000],
         "the clean stop committed everything",
+      );
+    },
+  },
+  {
+    name: "racecar commits no input of an echo consumer before its output was delivered, " +
+      "killed with SIGKILL at random points",
+    timeoutMs: 300_000,
+    async fn(ctx) {
+      const racecar = ctx.racecar;
+      assert.ok(racecar !== undefined, "this scenario needs ctx.racecar");
+      const input = await newTopic(ctx, PARTITIONS, "racecar-echo-in");
+      const output = await newTopic(ctx, PARTITIONS, "racecar-echo-out");
+      const group = ctx.uniqueName("racecar-echo");
+      await produceMessages(ctx, input, ECHO_MESSAGES, PARTITIONS);
+      const reader = new OutputReader(ctx, output, PARTITIONS);
+
+      for (let round = 0; round <= ECHO_KILLS; round++) {
+        const last = round === ECHO_KILLS;
+        const child: RacecarProcess = racecar.start([
+          racecar.fixture("echo_consumer"),
+          "--group-id",
+          group,
+          "--offset-commit-interval",
+          "0.1",
+          "--max-wait-time",
+          "0.2",
+          "--session-timeout",
+          "3",
+          "--heartbeat-interval",
+          "0.5",
+          // Outputs linger well past the commit interval: an offset committed before its
+          // output was delivered would show at most kills.
+          "--producer",
+          "linger.ms=300",
+        ], { RACECAR_BROKERS: ctx.brokers, FIXTURE_TOPIC: input, FIXTURE_OUTPUT: output });
+        let ended = false;
+        child.exited.then(() => ended = true);
+        ctx.defer(async () => {
+          if (!ended) {
+            child.kill("SIGKILL");
+            await child.exited;
+          }
+        });
+        // Kill after a random number of new outputs; the last run goes to the end.
+        const target = reader.count + 500 + Math.floor(Math.random() * 3_000);
+        try {
+          await waitFor(
+            async () => {
+              await reader.poll();
+              if (!last) return reader.count >= target;
+              if (reader.inputs.size < ECHO_MESSAGES) return false;
+              const committed = await committedOffsets(ctx, group, input, PARTITIONS);
+              // produceMessages spreads the inputs round-robin.
+              return committed.every((offset, partition) =>
+                offset === Math.ceil((ECHO_MESSAGES - partition) / PARTITIONS)
+              );
+            },
+            last ? "every input was committed" : `${target} outputs arrived`,
+            { timeoutMs: 120_000, everyMs: 10 },
+          );
+        } finally {
+          child.kill(last ? "SIGTERM" : "SIGKILL");
+        }
+        const code: number | null = await child.exited;
+        if (last) assert.equal(code, 0, "a SIGTERM stop exits cleanly");
+
+        // Every input below the committed offset must have its output in the topic.
+        const committed = await committedOffsets(ctx, group, input, PARTITIONS);
+        await reader.catchUp();
+        for (let partition = 0; partition < PARTITIONS; partition++) {
+          const missing: number[] = [];
+          for (let offset = 0; offset < committed[partition]!; offset++) {
+            if (!reader.inputs.has(`${partition} ${offset}`)) missing.push(offset);
+          }
+          assert.deepEqual(
+            missing.slice(0, 10),
+            [],
+            `round ${round}: partition ${partition} committed ${committed[partition]} ` +
+              `before the output of ${missing.length} of its inputs was delivered`,
+          );
+        }
+      }
+      assert.equal(reader.inputs.size, ECHO_MESSAGES, "every input appears in the output");
+      console.log(
+        `  ${ECHO_KILLS} kills: ${reader.count} outputs for ${ECHO_MESSAGES} inputs, ` +
+          `${reader.count - ECHO_MESSAGES} duplicates`,
       );
     },
   },
