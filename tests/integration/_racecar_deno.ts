@@ -11,14 +11,19 @@ import type { RacecarCommand, RacecarProcess } from "../suite/_suite.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Starts `deno run -A cli.ts <args>` without the parent's RACECAR_* settings. */
-function startRacecar(args: readonly string[], env: Record<string, string>): RacecarProcess {
+/** The environment without the parent's RACECAR_* settings, plus `env`. */
+export function childEnv(env: Record<string, string>): Record<string, string> {
   const inherited = Object.fromEntries(
     Object.entries(Deno.env.toObject()).filter(([key]) => !key.startsWith("RACECAR_")),
   );
+  return { ...inherited, ...env };
+}
+
+/** Starts `deno run -A cli.ts <args>` without the parent's RACECAR_* settings. */
+function startRacecar(args: readonly string[], env: Record<string, string>): RacecarProcess {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "cli.ts"), ...args],
-    env: { ...inherited, ...env },
+    env: childEnv(env),
     clearEnv: true,
     stdout: "piped",
     stderr: "null",
