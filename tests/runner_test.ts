@@ -262,7 +262,8 @@ Deno.test("Runner keeps dead_letter_safety_limit per partition when concurrency 
   }
 });
 
-Deno.test("Runner keeps a partition paused and seeks again when the seek after a pause fails", async () => {
+/** A memory transport whose consumer's first seek times out; `seeks()` counts them all. */
+function firstSeekTimesOut() {
   let seeks = 0;
   const transport = wrappedTransport((consumer) => {
     const seek = consumer.seek.bind(consumer);
@@ -275,6 +276,11 @@ Deno.test("Runner keeps a partition paused and seeks again when the seek after a
     };
     return consumer;
   });
+  return { transport, seeks: () => seeks };
+}
+
+Deno.test("Runner keeps a partition paused and seeks again when the seek after a pause fails", async () => {
+  const { transport, seeks } = firstSeekTimesOut();
   const attempts: number[] = [];
   const kit = await testConsumer(
     consumerOf("seeking", (message) => {
@@ -287,7 +293,7 @@ Deno.test("Runner keeps a partition paused and seeks again when the seek after a
     kit.send("seeking", "a");
     kit.send("seeking", "b");
     await kit.drain();
-    assert.equal(seeks, 2, "the failed seek was tried again");
+    assert.equal(seeks(), 2, "the failed seek was tried again");
     assert.deepEqual(attempts, [0, 0, 1]);
   } finally {
     await kit.stop();
@@ -295,18 +301,7 @@ Deno.test("Runner keeps a partition paused and seeks again when the seek after a
 });
 
 Deno.test("Runner retries the seek of an ended pause on the next loop when it fails", async () => {
-  let seeks = 0;
-  const transport = wrappedTransport((consumer) => {
-    const seek = consumer.seek.bind(consumer);
-    consumer.seek = (position, timeoutMs) => {
-      seeks += 1;
-      if (seeks === 1) {
-        return Promise.reject(new KafkaError(-185, "ERR__TIMED_OUT", "Local: Timed out"));
-      }
-      return seek(position, timeoutMs);
-    };
-    return consumer;
-  });
+  const { transport, seeks } = firstSeekTimesOut();
   const attempts: number[] = [];
   const kit = await testConsumer(
     consumerOf("seeking-now", (message) => {
@@ -319,7 +314,7 @@ Deno.test("Runner retries the seek of an ended pause on the next loop when it fa
     kit.send("seeking-now", "a");
     kit.send("seeking-now", "b");
     await kit.drain();
-    assert.equal(seeks, 2, "the failed seek was tried again");
+    assert.equal(seeks(), 2, "the failed seek was tried again");
     assert.deepEqual(attempts, [0, 0, 1]);
     assert.deepEqual(kit.produced("unused-dlq"), []);
   } finally {

@@ -108,6 +108,44 @@ function nextOffsets(messages: readonly RawMessage[]) {
 }
 
 /** The scenarios, in the order they run. */
+/**
+ * More members than partitions: the member that gets nothing still hears it
+ * joined, through an empty assign (readiness and metrics count on it).
+ */
+function idleMemberScenario(strategy: string, label: string): Scenario {
+  return {
+    name: `onRebalance() tells an idle member it joined with an empty assign (${label})`,
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 1);
+      const config = consumerConfig(ctx, ctx.uniqueName("g"), {
+        "partition.assignment.strategy": strategy,
+      });
+      const eventsA: RebalanceEvent[] = [];
+      const eventsB: RebalanceEvent[] = [];
+      const a = newConsumer(ctx, { config, onRebalance: (e) => void eventsA.push(e) });
+      a.subscribe([topic]);
+      await pumpUntil([a], () => a.assignment().length === 1, 45_000, "A owns the partition");
+      const b = newConsumer(ctx, { config, onRebalance: (e) => void eventsB.push(e) });
+      b.subscribe([topic]);
+      const assigns = (events: RebalanceEvent[]) => events.filter((e) => e.kind === "assign");
+      await pumpUntil(
+        [a, b],
+        () => assigns(eventsB).length > 0 && a.assignment().length + b.assignment().length === 1,
+        45_000,
+        "B heard it joined and one member owns the partition",
+      );
+      const idle = b.assignment().length === 0 ? eventsB : eventsA;
+      const last = assigns(idle).at(-1);
+      assert.deepEqual(
+        last?.partitions,
+        [],
+        `the idle member's last assign: ${JSON.stringify(idle)}`,
+      );
+    },
+  };
+}
+
 export const transportScenarios: Scenario[] = [
   {
     name: "produce() and consume() round-trip key, null value, repeated headers and timestamp",
@@ -402,72 +440,8 @@ export const transportScenarios: Scenario[] = [
       );
     },
   },
-  {
-    name: "onRebalance() tells an idle member it joined with an empty assign (eager range)",
-    timeoutMs: 90_000,
-    async fn(ctx) {
-      // More members than partitions: one member gets nothing, and still hears it joined
-      // (readiness and metrics count on it).
-      const topic = await newTopic(ctx, 1);
-      const config = consumerConfig(ctx, ctx.uniqueName("g"), {
-        "partition.assignment.strategy": "range",
-      });
-      const eventsA: RebalanceEvent[] = [];
-      const eventsB: RebalanceEvent[] = [];
-      const a = newConsumer(ctx, { config, onRebalance: (e) => void eventsA.push(e) });
-      a.subscribe([topic]);
-      await pumpUntil([a], () => a.assignment().length === 1, 45_000, "A owns the partition");
-      const b = newConsumer(ctx, { config, onRebalance: (e) => void eventsB.push(e) });
-      b.subscribe([topic]);
-      const assigns = (events: RebalanceEvent[]) => events.filter((e) => e.kind === "assign");
-      await pumpUntil(
-        [a, b],
-        () => assigns(eventsB).length > 0 && a.assignment().length + b.assignment().length === 1,
-        45_000,
-        "B heard it joined and one member owns the partition",
-      );
-      const idle = b.assignment().length === 0 ? eventsB : eventsA;
-      const last = assigns(idle).at(-1);
-      assert.deepEqual(
-        last?.partitions,
-        [],
-        `the idle member's last assign: ${JSON.stringify(idle)}`,
-      );
-    },
-  },
-  {
-    name: "onRebalance() tells an idle member it joined with an empty assign (cooperative-sticky)",
-    timeoutMs: 90_000,
-    async fn(ctx) {
-      // More members than partitions: one member gets nothing, and still hears it joined
-      // (readiness and metrics count on it).
-      const topic = await newTopic(ctx, 1);
-      const config = consumerConfig(ctx, ctx.uniqueName("g"), {
-        "partition.assignment.strategy": "cooperative-sticky",
-      });
-      const eventsA: RebalanceEvent[] = [];
-      const eventsB: RebalanceEvent[] = [];
-      const a = newConsumer(ctx, { config, onRebalance: (e) => void eventsA.push(e) });
-      a.subscribe([topic]);
-      await pumpUntil([a], () => a.assignment().length === 1, 45_000, "A owns the partition");
-      const b = newConsumer(ctx, { config, onRebalance: (e) => void eventsB.push(e) });
-      b.subscribe([topic]);
-      const assigns = (events: RebalanceEvent[]) => events.filter((e) => e.kind === "assign");
-      await pumpUntil(
-        [a, b],
-        () => assigns(eventsB).length > 0 && a.assignment().length + b.assignment().length === 1,
-        45_000,
-        "B heard it joined and one member owns the partition",
-      );
-      const idle = b.assignment().length === 0 ? eventsB : eventsA;
-      const last = assigns(idle).at(-1);
-      assert.deepEqual(
-        last?.partitions,
-        [],
-        `the idle member's last assign: ${JSON.stringify(idle)}`,
-      );
-    },
-  },
+  idleMemberScenario("range", "eager range"),
+  idleMemberScenario("cooperative-sticky", "cooperative-sticky"),
   {
     name: "consume() labels each message with its topic after topics are deleted and re-created",
     timeoutMs: 120_000,
