@@ -37,8 +37,13 @@ const ADAPTER_MODULES = [
   "src/kafka/default_transport.ts",
   "src/kafka/node_rdkafka.ts",
   "src/kafka/ffi/koffi/mod.ts",
+  "src/kafka/ffi/bun/mod.ts",
+  // Started as a Worker by the bun:ffi layer, never imported.
+  "src/kafka/ffi/bun/_worker.ts",
 ];
 const NODE_TESTS_DIR = "tests/node";
+/** The Bun suite (`bun test npm/dist/tests/bun/*.bun.js`), compiled like the Node one. */
+const BUN_TESTS_DIR = "tests/bun";
 /** The Deno default transport and its Node replacement. */
 const SWAPS: Record<string, string> = {
   "src/kafka/default_transport.ts": "src/kafka/default_transport.node.ts",
@@ -351,6 +356,15 @@ export async function buildNpm(
     }
   } catch {
     // No Node tests: build the library alone.
+  }
+  try {
+    for await (const item of Deno.readDir(path.join(ROOT, BUN_TESTS_DIR))) {
+      if (item.isFile && item.name.endsWith(".bun.ts")) {
+        modules.push(`${BUN_TESTS_DIR}/${item.name}`);
+      }
+    }
+  } catch {
+    // No Bun tests.
   }
 
   const stage = await Deno.makeTempDir({ prefix: "racecar-npm-" });

@@ -14,12 +14,16 @@ const g = globalThis as any;
 /** `true` when running under Deno. */
 export const isDeno: boolean = typeof g.Deno?.version?.deno === "string";
 
+/** `true` when running under Bun (which otherwise takes the Node.js paths here). */
+export const isBun: boolean = typeof g.Bun?.version === "string";
+
 // deno-lint-ignore no-explicit-any
 const nodeProcess: any = isDeno ? undefined : g.process;
 const nodeFs = isDeno ? undefined : await import("node:fs");
 
 /** The runtime's name and version, e.g. `Deno 2.9.6` or `Node.js v20.20.2`. */
 export function runtimeDescription(): string {
+  if (isBun) return `Bun ${g.Bun.version}`;
   return isDeno ? `Deno ${g.Deno.version.deno}` : `Node.js ${nodeProcess.version}`;
 }
 

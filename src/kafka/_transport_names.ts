@@ -8,7 +8,7 @@
 import { ConfigError } from "../errors.ts";
 
 /** Adapter names `RACECAR_TRANSPORT` accepts. */
-export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "koffi", "memory"] as const;
+export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "koffi", "bun-ffi", "memory"] as const;
 
 /** One of {@link TRANSPORT_NAMES}. */
 export type TransportName = typeof TRANSPORT_NAMES[number];

@@ -8,13 +8,14 @@
  * koffi do not load in Deno. `RACECAR_TRANSPORT` chooses: `koffi` (the default
  * under Node: the FFI adapter's librdkafka binding through the `koffi` package,
  * which passes the Node suite and is the faster; bench/README.md),
- * `node-rdkafka`, `deno-ffi` (the default under Deno, an error under Node) or
+ * `node-rdkafka`, `deno-ffi` (the default under Deno, an error under Node),
+ * `bun-ffi` (the default under Bun: the same binding through `bun:ffi`) or
  * `memory` (the in-process broker).
  *
  * @module
  */
 
-import { getEnv, isDeno } from "../_runtime.ts";
+import { getEnv, isBun, isDeno } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 import { nodeRdkafkaUnderDeno, unknownTransport } from "./_transport_names.ts";
@@ -33,7 +34,7 @@ export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
  * ```
  */
 export async function loadDefaultTransport(): Promise<Transport> {
-  const name = getEnv("RACECAR_TRANSPORT") || (isDeno ? "deno-ffi" : "koffi");
+  const name = getEnv("RACECAR_TRANSPORT") || (isDeno ? "deno-ffi" : isBun ? "bun-ffi" : "koffi");
   switch (name) {
     case "node-rdkafka": {
       if (isDeno) throw nodeRdkafkaUnderDeno();
@@ -53,6 +54,17 @@ export async function loadDefaultTransport(): Promise<Transport> {
     case "koffi": {
       const { createKoffiTransport } = await import("./ffi/koffi/mod.ts");
       return createKoffiTransport();
+    }
+    case "bun-ffi": {
+      if (!isBun) {
+        throw new ConfigError(
+          `Cannot load transport "bun-ffi" outside Bun: it uses bun:ffi; ` +
+            `use ${isDeno ? `"deno-ffi" under Deno` : `"koffi" or "node-rdkafka" under Node.js`}`,
+          { key: "RACECAR_TRANSPORT" },
+        );
+      }
+      const { createBunTransport } = await import("./ffi/bun/mod.ts");
+      return createBunTransport();
     }
     case "memory": {
       const { createMemoryTransport } = await import("./memory.ts");

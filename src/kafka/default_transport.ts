@@ -5,12 +5,13 @@
  * `Deno.dlopen`), `memory` (the in-process broker), or `node-rdkafka` and
  * `koffi`, which are for Node.js. The npm build replaces this file with
  * `default_transport.node.ts`, so the Node package never contains the FFI
- * adapter and this file never loads the addon.
+ * adapter and this file never loads the addon. Bun running these sources gets
+ * `bun-ffi` (the same binding through `bun:ffi`), as it does from the npm package.
  *
  * @module
  */
 
-import { getEnv } from "../_runtime.ts";
+import { getEnv, isBun } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 import { nodeRdkafkaUnderDeno, unknownTransport } from "./_transport_names.ts";
@@ -29,7 +30,7 @@ export { TRANSPORT_NAMES, type TransportName } from "./_transport_names.ts";
  * ```
  */
 export async function loadDefaultTransport(): Promise<Transport> {
-  const name = getEnv("RACECAR_TRANSPORT") || "deno-ffi";
+  const name = getEnv("RACECAR_TRANSPORT") || (isBun ? "bun-ffi" : "deno-ffi");
   switch (name) {
     case "deno-ffi": {
       const { createFfiTransport } = await import("./ffi/mod.ts");
@@ -47,6 +48,17 @@ export async function loadDefaultTransport(): Promise<Transport> {
           `"deno-ffi" through Node's koffi package; use "deno-ffi" (the default) under Deno`,
         { key: "RACECAR_TRANSPORT" },
       );
+    case "bun-ffi": {
+      if (isBun) {
+        const { createBunTransport } = await import("./ffi/bun/mod.ts");
+        return createBunTransport();
+      }
+      throw new ConfigError(
+        `Cannot load transport "bun-ffi" under Deno: it is the same librdkafka binding as ` +
+          `"deno-ffi" through Bun's bun:ffi; use "deno-ffi" (the default) under Deno`,
+        { key: "RACECAR_TRANSPORT" },
+      );
+    }
     default:
       throw unknownTransport(name);
   }

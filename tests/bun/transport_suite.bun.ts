@@ -1,5 +1,7 @@
 /**
- * The shared transport scenarios under Bun, against the `bun:ffi` adapter.
+ * The shared transport scenarios under Bun, against the `bun:ffi` adapter, as
+ * `tests/node/transport_suite_koffi.node.ts` runs them on koffi. Run from the
+ * compiled package: `bun test npm/dist/tests/bun/*.bun.js`.
  *
  * @module
  */

@@ -74,6 +74,20 @@ const MAX_CLOSE_PAUSE_MS = 32;
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** What the layer uses of Bun's `Worker` (the Node build has no DOM types). */
+interface BunWorker {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  ref(): void;
+  unref(): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: { message: string }) => void) | null;
+}
+
+// deno-lint-ignore no-explicit-any
+const WorkerClass: new (url: string, options: { type: "module" }) => BunWorker = (globalThis as any)
+  .Worker;
+
 function bunDefinition(spec: SymbolSpec): { args: string[]; returns: string } {
   return { args: spec.parameters.map((type) => BUN_TYPES[type]), returns: BUN_TYPES[spec.result] };
 }
@@ -104,7 +118,7 @@ interface Call {
 class WorkerPool {
   readonly #path: string;
   readonly #definitions: Record<string, { args: string[]; returns: string }>;
-  readonly #idle: Worker[] = [];
+  readonly #idle: BunWorker[] = [];
   readonly #calls = new Map<number, Call>();
   #nextId = 0;
 
@@ -120,28 +134,26 @@ class WorkerPool {
     const wire = args.map((arg) => ArrayBuffer.isView(arg) ? ffi.ptr(arg) : arg);
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject, args });
-      // deno-lint-ignore no-explicit-any
-      (worker as any).ref?.();
+      worker.ref();
       worker.postMessage({ id, key: name, args: wire });
     });
   }
 
-  #spawn(): Worker {
+  #spawn(): BunWorker {
     const file = import.meta.url.endsWith(".ts") ? "./_worker.ts" : "./_worker.js";
-    const worker = new Worker(new URL(file, import.meta.url).href, { type: "module" });
-    worker.onmessage = (event: MessageEvent) => {
+    const worker = new WorkerClass(new URL(file, import.meta.url).href, { type: "module" });
+    worker.onmessage = (event) => {
       const { id, result, error } = event.data as { id: number; result?: unknown; error?: string };
       const call = this.#calls.get(id);
       this.#calls.delete(id);
-      // deno-lint-ignore no-explicit-any
-      (worker as any).unref?.();
+      worker.unref();
       if (this.#idle.length < MAX_IDLE_WORKERS) this.#idle.push(worker);
       else worker.terminate();
       if (call === undefined) return;
       if (error !== undefined) call.reject(new Error(error));
       else call.resolve(result);
     };
-    worker.onerror = (event: ErrorEvent) => {
+    worker.onerror = (event) => {
       // A worker that failed loses the call it had; the others keep going.
       for (const [id, call] of this.#calls) {
         this.#calls.delete(id);
