@@ -3,8 +3,8 @@
  * Deno (FFI adapter) or Node.js (the built npm package, node-rdkafka), with
  * default settings.
  *
- * Usage: `deno run -A bench/latency.ts <deno|node> [rate] [seconds]`
- * (defaults: 1000 messages/s for 10 s). For `node`, build the package first
+ * Usage: `deno run -A bench/latency.ts <deno|node|bun> [rate] [seconds]`
+ * (defaults: 1000 messages/s for 10 s). For `node` and `bun`, build the package first
  * (`deno task build:npm`). Broker: `RACECAR_BROKERS`, else one is started
  * (and stopped afterwards).
  *
@@ -24,16 +24,17 @@
  */
 
 import { ensureBroker } from "../scripts/kafka.ts";
+import { ensureBun } from "../scripts/bun.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 
 const runtime = Deno.args[0];
 const rate = Number(Deno.args[1] ?? 1000);
 const seconds = Number(Deno.args[2] ?? 10);
-if (runtime !== "deno" && runtime !== "node") {
+if (runtime !== "deno" && runtime !== "node" && runtime !== "bun") {
   console.error(
-    `Cannot run the benchmark: the runtime must be "deno" or "node", got ${
+    `Cannot run the benchmark: the runtime must be "deno", "node" or "bun", got ${
       JSON.stringify(runtime)
-    }\nUsage: deno run -A bench/latency.ts <deno|node> [rate] [seconds]`,
+    }\nUsage: deno run -A bench/latency.ts <deno|node|bun> [rate] [seconds]`,
   );
   Deno.exit(2);
 }
@@ -46,6 +47,8 @@ if (!Number.isInteger(rate) || rate < 1 || !Number.isFinite(seconds) || seconds 
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
+/** Bun runs the same npm build as Node (scripts/bun.ts installs the pinned Bun if needed). */
+const bunExecutable = runtime === "bun" ? await ensureBun() : "bun";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function command(): string[] {
@@ -60,7 +63,7 @@ function command(): string[] {
       `${ROOT}bench/latency_consumer.ts`,
     ]
     : [
-      "node",
+      runtime === "bun" ? bunExecutable : "node",
       `${ROOT}npm/dist/bin/racecar.js`,
       "LatencyConsumer",
       "--require",
