@@ -58,7 +58,8 @@ const BUN_TYPES: Readonly<Record<NativeType, string>> = {
 
 /** Functions the layer itself needs to keep waits off the event loop (librdkafka >= 1.9). */
 const WAIT_SYMBOLS = {
-  rd_kafka_queue_cb_event_enable: { args: ["ptr", "function", "ptr"], returns: "void" },
+  // The callback as a plain pointer: NULL turns the events off again.
+  rd_kafka_queue_cb_event_enable: { args: ["ptr", "ptr", "ptr"], returns: "void" },
   rd_kafka_consumer_close_queue: { args: ["ptr", "ptr"], returns: "ptr" },
   rd_kafka_consumer_closed: { args: ["ptr"], returns: "i32" },
 } as const;
@@ -120,6 +121,8 @@ class WorkerPool {
   readonly #definitions: Record<string, { args: string[]; returns: string }>;
   readonly #idle: BunWorker[] = [];
   readonly #calls = new Map<number, Call>();
+  /** The call each busy worker makes. */
+  readonly #busy = new Map<BunWorker, number>();
   #nextId = 0;
 
   constructor(path: string, definitions: Record<string, { args: string[]; returns: string }>) {
@@ -134,6 +137,7 @@ class WorkerPool {
     const wire = args.map((arg) => ArrayBuffer.isView(arg) ? ffi.ptr(arg) : arg);
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { resolve, reject, args });
+      this.#busy.set(worker, id);
       worker.ref();
       worker.postMessage({ id, key: name, args: wire });
     });
@@ -146,6 +150,7 @@ class WorkerPool {
       const { id, result, error } = event.data as { id: number; result?: unknown; error?: string };
       const call = this.#calls.get(id);
       this.#calls.delete(id);
+      this.#busy.delete(worker);
       worker.unref();
       if (this.#idle.length < MAX_IDLE_WORKERS) this.#idle.push(worker);
       else worker.terminate();
@@ -154,11 +159,13 @@ class WorkerPool {
       else call.resolve(result);
     };
     worker.onerror = (event) => {
-      // A worker that failed loses the call it had; the others keep going.
-      for (const [id, call] of this.#calls) {
-        this.#calls.delete(id);
-        call.reject(new Error(`A bun:ffi worker failed: ${event.message}`));
-      }
+      // A worker that failed loses the call it had and is dropped; the others keep going.
+      const id = this.#busy.get(worker);
+      this.#busy.delete(worker);
+      worker.terminate();
+      const call = id === undefined ? undefined : this.#calls.get(id);
+      if (id !== undefined) this.#calls.delete(id);
+      call?.reject(new Error(`A bun:ffi worker failed: ${event.message}`));
     };
     worker.postMessage({ open: this.#path, symbols: this.#definitions });
     return worker;
@@ -213,7 +220,8 @@ class QueueWaits {
   }
 
   forget(queue: number): void {
-    this.#enabled.delete(queue);
+    // No more events for a queue that is about to go: librdkafka may keep its internals.
+    if (this.#enabled.delete(queue)) this.#enable(queue, null, null);
     this.#yielded.delete(queue);
     this.#resolve(queue);
   }
