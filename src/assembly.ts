@@ -131,11 +131,38 @@ export async function createRunner(
     consumer,
     transport,
     consumerConfig: consumerConfig(effective, subscription, { statistics }),
-    producerConfig: producer.config,
+    producerConfig: effective.transactional
+      ? transactionalProducerConfig(producer.config, effective.transactionalId ?? groupId)
+      : producer.config,
     producerSettings: producer.settings,
     settings: runnerSettings(effective, groupId),
     ...(options.instrumenter === undefined ? {} : { instrumenter: options.instrumenter }),
   });
+}
+
+/**
+ * A `transactional` runner's producer properties: its `transactional.id`, and
+ * a transaction timeout of `message_timeout` (librdkafka insists that a
+ * message may not outlive its transaction), unless the `producer` entries set one.
+ *
+ * @example
+ * ```ts
+ * import { transactionalProducerConfig } from "./assembly.ts";
+ * const props = transactionalProducerConfig({ "message.timeout.ms": "300000" }, "orders");
+ * console.assert(props["transactional.id"] === "orders");
+ * console.assert(props["transaction.timeout.ms"] === "300000");
+ * ```
+ */
+export function transactionalProducerConfig(
+  config: ConfigMap,
+  transactionalId: string,
+): ConfigMap {
+  const timeout = config["transaction.timeout.ms"] ?? config["message.timeout.ms"];
+  return {
+    ...config,
+    "transactional.id": transactionalId,
+    ...(timeout === undefined ? {} : { "transaction.timeout.ms": timeout }),
+  };
 }
 
 /** The runner's settings from a configuration. */
@@ -158,6 +185,7 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
     revokeTimeout: config.revokeTimeout,
     shutdownTimeout: config.shutdownTimeout,
     logSummaryInterval: config.logSummaryInterval,
+    transactional: config.transactional,
     ...(config.onError === undefined ? {} : { onError: config.onError }),
   };
 }

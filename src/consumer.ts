@@ -79,6 +79,8 @@ export abstract class Consumer {
   static parallelWorkers?: number;
   /** Partitions processed at the same time in one process. @default 1 */
   static concurrency?: number;
+  /** Process each batch in one Kafka transaction (exactly-once). @default false */
+  static transactional?: boolean;
 
   /**
    * Subscribes this consumer class to one or more topics. Call it in a static
