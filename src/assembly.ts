@@ -141,27 +141,40 @@ export async function createRunner(
 }
 
 /**
- * A `transactional` runner's producer properties: its `transactional.id`, and
- * a transaction timeout of `message_timeout` (librdkafka insists that a
- * message may not outlive its transaction), unless the `producer` entries set one.
+ * librdkafka's `transaction.timeout.ms` default, kept for transactional
+ * runners: a worker that died with a transaction open holds back
+ * read_committed readers of its output partitions until the coordinator
+ * aborts it after this long (or until its successor starts).
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * A `transactional` runner's producer properties: its `transactional.id`,
+ * and a message timeout no longer than the transaction timeout (librdkafka
+ * insists that a message may not outlive its transaction): `message_timeout`
+ * is capped at `transaction.timeout.ms`, {@link TRANSACTION_TIMEOUT_MS} unless
+ * a `producer` entry sets it.
  *
  * @example
  * ```ts
  * import { transactionalProducerConfig } from "./assembly.ts";
  * const props = transactionalProducerConfig({ "message.timeout.ms": "300000" }, "orders");
  * console.assert(props["transactional.id"] === "orders");
- * console.assert(props["transaction.timeout.ms"] === "300000");
+ * console.assert(props["transaction.timeout.ms"] === "60000");
+ * console.assert(props["message.timeout.ms"] === "60000");
  * ```
  */
 export function transactionalProducerConfig(
   config: ConfigMap,
   transactionalId: string,
 ): ConfigMap {
-  const timeout = config["transaction.timeout.ms"] ?? config["message.timeout.ms"];
+  const transactionMs = Number(config["transaction.timeout.ms"] ?? TRANSACTION_TIMEOUT_MS);
+  const messageMs = Number(config["message.timeout.ms"] ?? transactionMs);
   return {
     ...config,
     "transactional.id": transactionalId,
-    ...(timeout === undefined ? {} : { "transaction.timeout.ms": timeout }),
+    "transaction.timeout.ms": String(transactionMs),
+    "message.timeout.ms": String(Math.min(messageMs, transactionMs)),
   };
 }
 

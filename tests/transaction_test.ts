@@ -230,9 +230,11 @@ Deno.test("validateConfig() refuses transactional with read_uncommitted", () => 
 
 Deno.test("transactionalProducerConfig() keeps a transaction timeout the producer entries set", () => {
   const props = transactionalProducerConfig(
-    { "message.timeout.ms": "300000", "transaction.timeout.ms": "90000" },
+    { "message.timeout.ms": "30000", "transaction.timeout.ms": "90000" },
     "orders-2",
   );
   assert.equal(props["transactional.id"], "orders-2");
   assert.equal(props["transaction.timeout.ms"], "90000");
+  assert.equal(props["message.timeout.ms"], "30000", "a shorter message timeout stays");
+  assert.equal(transactionalProducerConfig({}, "o")["message.timeout.ms"], "60000");
 });
