@@ -32,7 +32,7 @@ import { classSettings, createRunner } from "./src/assembly.ts";
 import { defaultConfig, type RacecarConfig } from "./src/config/mod.ts";
 import type { Consumer, ConsumerClass } from "./src/consumer.ts";
 import type { Header, RawMessage } from "./src/kafka/transport.ts";
-import { createMemoryTransport, type MemoryTransport } from "./src/kafka/memory.ts";
+import { createMemoryTransport, type MemoryTransport } from "./src/kafka/memory/mod.ts";
 import { Message } from "./src/message.ts";
 import { type Bytes, type HeadersInit, toBytes, toHeaders } from "./src/producer.ts";
 import type { Runner } from "./src/runner.ts";
@@ -42,7 +42,7 @@ export {
   type MemoryBroker,
   type MemoryTransport,
   type MemoryTransportOptions,
-} from "./src/kafka/memory.ts";
+} from "./src/kafka/memory/mod.ts";
 
 /** Fields of a {@link fakeMessage}; everything but the value has a default. */
 export interface FakeMessageInit {

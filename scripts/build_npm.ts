@@ -35,7 +35,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** Always part of the package, whether or not the entry points reach them yet. */
 const ADAPTER_MODULES = [
   "src/kafka/default_transport.ts",
-  "src/kafka/node_rdkafka.ts",
+  "src/kafka/node_rdkafka/mod.ts",
   "src/kafka/ffi/koffi/mod.ts",
 ];
 const NODE_TESTS_DIR = "tests/node";

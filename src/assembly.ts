@@ -8,7 +8,7 @@
  * ```ts
  * import { Consumer, type Message } from "../mod.ts";
  * import { defaultConfig } from "./config/mod.ts";
- * import { createMemoryTransport } from "./kafka/memory.ts";
+ * import { createMemoryTransport } from "./kafka/memory/mod.ts";
  * import { classSettings, createRunner } from "./assembly.ts";
  *
  * const greeted: string[] = [];

@@ -95,7 +95,7 @@ export function toHeaders(headers: HeadersInit | undefined): Header[] {
  * @example
  * ```ts
  * import { Producer } from "./producer.ts";
- * import { createMemoryTransport } from "./kafka/memory.ts";
+ * import { createMemoryTransport } from "./kafka/memory/mod.ts";
  *
  * const transport = createMemoryTransport(); // or loadDefaultTransport() for Kafka
  * transport.broker.createTopic("greetings", 1);

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { Consumer } from "../src/consumer.ts";
-import { createMemoryTransport } from "../src/kafka/memory.ts";
+import { createMemoryTransport } from "../src/kafka/memory/mod.ts";
 import type { ConsumerTransport, Transport } from "../src/kafka/transport.ts";
 import type { Message } from "../src/message.ts";
 import { Runner, type RunnerSettings } from "../src/runner.ts";

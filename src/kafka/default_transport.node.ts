@@ -37,9 +37,9 @@ export async function loadDefaultTransport(): Promise<Transport> {
   switch (name) {
     case "node-rdkafka": {
       if (isDeno) throw nodeRdkafkaUnderDeno();
-      let adapter: typeof import("./node_rdkafka.ts");
+      let adapter: typeof import("./node_rdkafka/mod.ts");
       try {
-        adapter = await import("./node_rdkafka.ts");
+        adapter = await import("./node_rdkafka/mod.ts");
       } catch (error) {
         throw new ConfigError(
           `Cannot load transport "node-rdkafka": the node-rdkafka addon failed to load ` +
@@ -55,7 +55,7 @@ export async function loadDefaultTransport(): Promise<Transport> {
       return createKoffiTransport();
     }
     case "memory": {
-      const { createMemoryTransport } = await import("./memory.ts");
+      const { createMemoryTransport } = await import("./memory/mod.ts");
       return createMemoryTransport();
     }
     case "deno-ffi": {

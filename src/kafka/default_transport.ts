@@ -36,7 +36,7 @@ export async function loadDefaultTransport(): Promise<Transport> {
       return createFfiTransport();
     }
     case "memory": {
-      const { createMemoryTransport } = await import("./memory.ts");
+      const { createMemoryTransport } = await import("./memory/mod.ts");
       return createMemoryTransport();
     }
     case "node-rdkafka":

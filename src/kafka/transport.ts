@@ -2,8 +2,8 @@
  * The transport port: the only way the runtime-neutral core talks to Kafka.
  *
  * Types only. Adapters live beside this file: `ffi/` (librdkafka through
- * `Deno.dlopen`), `node_rdkafka.ts` (the node-rdkafka addon under Node) and
- * `memory.ts` (an in-process broker for unit tests and the public testing kit).
+ * `Deno.dlopen`), `node_rdkafka/` (the node-rdkafka addon under Node) and
+ * `memory/` (an in-process broker for unit tests and the public testing kit).
  * Every adapter passes the same behaviour suite, so the core never needs to know
  * which one it runs on.
  *

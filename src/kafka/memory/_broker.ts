@@ -42,7 +42,7 @@ export interface MemoryTopicOptions {
  *
  * @example Seed a topic and read what was produced
  * ```ts
- * import { createMemoryTransport } from "../memory.ts";
+ * import { createMemoryTransport } from "./mod.ts";
  *
  * const { broker } = createMemoryTransport();
  * broker.createTopic("orders", 3);
