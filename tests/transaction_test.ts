@@ -10,7 +10,7 @@ import { createRunner, transactionalProducerConfig } from "../src/assembly.ts";
 import { defaultConfig, validateConfig } from "../src/config/mod.ts";
 import { Consumer } from "../src/consumer.ts";
 import { ConfigError, KafkaError, RacecarError } from "../src/errors.ts";
-import { createMemoryTransport } from "../src/kafka/memory.ts";
+import { createMemoryTransport } from "../src/kafka/memory/mod.ts";
 import type {
   ConsumerTransport,
   GroupMetadata,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError, KafkaError, type KafkaErrorOptions } from "../../errors.ts";
+import { ConfigError, isRetriable, KafkaError, type KafkaErrorOptions } from "../../errors.ts";
 import type { Librdkafka } from "./symbols.ts";
 import type { Pointer } from "./_layer.ts";
 
@@ -33,13 +33,15 @@ export function kafkaError(
 export function takeError(lib: Librdkafka, error: Pointer): KafkaError | null {
   if (error === null) return null;
   try {
+    const code = lib.rd_kafka_error_code(error);
     return kafkaError(
       lib,
-      lib.rd_kafka_error_code(error),
+      code,
       lib.mem.cstring(lib.rd_kafka_error_string(error)),
       {
         fatal: lib.rd_kafka_error_is_fatal(error) !== 0,
-        retriable: lib.rd_kafka_error_is_retriable(error) !== 0,
+        // The flag, or what Racecar knows of the code (librdkafka does not flag every one).
+        retriable: lib.rd_kafka_error_is_retriable(error) !== 0 || isRetriable(code),
         txnRequiresAbort: lib.rd_kafka_error_txn_requires_abort(error) !== 0,
       },
     );
