@@ -69,8 +69,9 @@ class CommittedReader {
 
 /**
  * Runs the transactional echo consumer over 20,000 inputs, killing it with
- * SIGKILL `kills` times at random points and restarting it; the last run ends
- * with SIGTERM once every input's output was committed. `env` goes to the
+ * SIGKILL `kills` times at random points and restarting it, with `process` and
+ * `processBatch` in turn; the last run ends with SIGTERM once every input's
+ * output was committed. `env` goes to the
  * fixture (e.g. `FIXTURE_FAIL_EVERY`).
  */
 async function killAndRestart(
@@ -103,7 +104,14 @@ async function killAndRestart(
       "3",
       "--heartbeat-interval",
       "0.5",
-    ], { RACECAR_BROKERS: ctx.brokers, FIXTURE_TOPIC: input, FIXTURE_OUTPUT: output, ...env });
+    ], {
+      RACECAR_BROKERS: ctx.brokers,
+      FIXTURE_TOPIC: input,
+      FIXTURE_OUTPUT: output,
+      // Runs alternate between process and processBatch: both commit the same way.
+      FIXTURE_BATCH: round % 2 === 1 ? "1" : "0",
+      ...env,
+    });
     let ended = false;
     child.exited.then(() => ended = true);
     ctx.defer(async () => {
