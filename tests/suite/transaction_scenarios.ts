@@ -71,13 +71,15 @@ class CommittedReader {
  * Runs the transactional echo consumer over 20,000 inputs, killing it with
  * SIGKILL `kills` times at random points and restarting it, with `process` and
  * `processBatch` in turn; the last run ends with SIGTERM once every input's
- * output was committed. `env` goes to the
- * fixture (e.g. `FIXTURE_FAIL_EVERY`).
+ * output was committed. `env` goes to the fixture (e.g. `FIXTURE_FAIL_EVERY`).
+ * With `steady`, a second member (its own `transactional_id`) runs throughout,
+ * so each restart revokes partitions from a member with a transaction open.
  */
 async function killAndRestart(
   ctx: SuiteContext,
   kills: number,
   env: Record<string, string>,
+  options: { steady?: boolean } = {},
 ): Promise<void> {
   const racecar = ctx.racecar;
   assert.ok(racecar !== undefined, "this scenario needs ctx.racecar");
@@ -86,10 +88,8 @@ async function killAndRestart(
   const group = ctx.uniqueName("racecar-eos");
   await produceMessages(ctx, input, MESSAGES, PARTITIONS);
   const reader = new CommittedReader(ctx, output);
-
-  for (let round = 0; round <= kills; round++) {
-    const last = round === kills;
-    const child: RacecarProcess = racecar.start([
+  const start = (round: number, extra: Record<string, string>): RacecarProcess => {
+    const child = racecar.start([
       racecar.fixture("transactional_echo_consumer"),
       "--group-id",
       group,
@@ -111,6 +111,7 @@ async function killAndRestart(
       // Runs alternate between process and processBatch: both commit the same way.
       FIXTURE_BATCH: round % 2 === 1 ? "1" : "0",
       ...env,
+      ...extra,
     });
     let ended = false;
     child.exited.then(() => ended = true);
@@ -120,6 +121,15 @@ async function killAndRestart(
         await child.exited;
       }
     });
+    return child;
+  };
+  const steady = options.steady
+    ? start(0, { RACECAR_TRANSACTIONAL_ID: `${group}-steady` })
+    : undefined;
+
+  for (let round = 0; round <= kills; round++) {
+    const last = round === kills;
+    const child = start(round, {});
     // Kill after a random number of newly committed outputs; the last run goes to the end.
     const target = reader.count + 1_000 + Math.floor(Math.random() * 4_000);
     try {
@@ -136,6 +146,10 @@ async function killAndRestart(
     }
     const code: number | null = await child.exited;
     if (last) assert.equal(code, 0, "a SIGTERM stop exits cleanly");
+    if (last && steady !== undefined) {
+      steady.kill("SIGTERM");
+      assert.equal(await steady.exited, 0, "the steady member stops cleanly");
+    }
     assert.equal(
       reader.count,
       reader.inputs.size,
@@ -201,9 +215,9 @@ export const transactionScenarios: Scenario[] = [
   },
   {
     name: "racecar with transactional: true commits every input's output exactly once, " +
-      "killed with SIGKILL at random points",
+      "killed with SIGKILL at random points next to a member that keeps running",
     timeoutMs: 240_000,
-    fn: (ctx) => killAndRestart(ctx, 3, {}),
+    fn: (ctx) => killAndRestart(ctx, 3, {}, { steady: true }),
   },
   {
     name: "racecar with transactional: true commits every input's output exactly once when " +
