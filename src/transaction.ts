@@ -71,10 +71,13 @@ export function nextStep(error: unknown): NextStep {
  */
 export function assertTransactions(transport: Transport, className: string): void {
   if (transport.features.transactions === true) return;
+  const kit = transport.name === "memory"
+    ? " (with the testing kit: testConsumer(consumer, { settings: { transactional: false } }))"
+    : "";
   throw new ConfigError(
     `Cannot run ${className} with 'transactional' enabled: the ${transport.name} transport ` +
       `has no Kafka transactions; run it on librdkafka (the deno-ffi, koffi or node-rdkafka ` +
-      `transport), or unset 'transactional'`,
+      `transport), or unset 'transactional'${kit}`,
     { key: "transactional" },
   );
 }

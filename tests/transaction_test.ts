@@ -6,9 +6,15 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ROOT } from "./cli/_helpers.ts";
+import { codeBlocks, writeCheckoutImportMap } from "./docs/_docs.ts";
 import { createRunner, transactionalProducerConfig } from "../src/assembly.ts";
+import { prepareRun } from "../src/cli/run.ts";
+import { WORKER_ENV } from "../src/cli/supervisor.ts";
 import { defaultConfig, validateConfig } from "../src/config/mod.ts";
 import { Consumer } from "../src/consumer.ts";
+import { testConsumer } from "../testing.ts";
 import { ConfigError, KafkaError, RacecarError } from "../src/errors.ts";
 import { createMemoryTransport } from "../src/kafka/memory/mod.ts";
 import type {
@@ -201,11 +207,46 @@ Deno.test("createRunner() refuses transactional on the memory transport with a c
         error.message,
         "Cannot run Orders with 'transactional' enabled: the memory transport has no Kafka " +
           "transactions; run it on librdkafka (the deno-ffi, koffi or node-rdkafka transport), " +
-          "or unset 'transactional'",
+          "or unset 'transactional' (with the testing kit: testConsumer(consumer, { settings: " +
+          "{ transactional: false } }))",
       );
       return true;
     },
   );
+});
+
+Deno.test("docs/exactly_once.md: the testing kit block runs with transactional turned off", async () => {
+  const markdown = await Deno.readTextFile(join(ROOT, "docs", "exactly_once.md"));
+  const block = codeBlocks(markdown).find((b) =>
+    b.lang === "ts" && b.text.includes("testConsumer")
+  );
+  assert.ok(block !== undefined, "docs/exactly_once.md has a testing kit block");
+  const dir = await Deno.makeTempDir({ prefix: "racecar-eos-doc-" });
+  try {
+    const importMap = await writeCheckoutImportMap(dir);
+    // A failed console.assert only prints: make it fail the run.
+    await Deno.writeTextFile(
+      join(dir, "block.ts"),
+      "console.assert = (ok: unknown, ...rest: unknown[]) => { if (!ok) throw new Error(String(rest)); };\n" +
+        block.text,
+    );
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--import-map", importMap, join(dir, "block.ts")],
+      cwd: ROOT,
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // Without the override, the kit says how to test it.
+  class Shipping extends Consumer {
+    static {
+      this.subscribesTo("orders");
+    }
+    static override transactional = true;
+    override process() {}
+  }
+  await assert.rejects(testConsumer(new Shipping()), /with the testing kit: testConsumer/);
 });
 
 Deno.test("validateConfig() refuses transactional with read_uncommitted", () => {
@@ -237,4 +278,28 @@ Deno.test("transactionalProducerConfig() keeps a transaction timeout the produce
   assert.equal(props["transaction.timeout.ms"], "90000");
   assert.equal(props["message.timeout.ms"], "30000", "a shorter message timeout stays");
   assert.equal(transactionalProducerConfig({}, "o")["message.timeout.ms"], "60000");
+});
+
+Deno.test("prepareRun() gives parallel worker n the transactional id <group_id>-<n>", async () => {
+  const cwd = await Deno.makeTempDir();
+  await Deno.mkdir(`${cwd}/consumers`);
+  await Deno.writeTextFile(
+    `${cwd}/consumers/ledger_consumer.ts`,
+    `import { Consumer } from "${new URL("../mod.ts", import.meta.url).href}";\n` +
+      `export class LedgerConsumer extends Consumer {\n` +
+      `  static { this.subscribesTo("ledger"); }\n` +
+      `  static override transactional = true;\n  override process() {}\n}\n`,
+  );
+  const memory = createMemoryTransport();
+  // Nothing connects before run(): a memory transport that claims transactions is enough here.
+  const transport = { ...memory, features: { ...memory.features, transactions: true } };
+  const prepare = () => prepareRun({ consumer: "LedgerConsumer", flags: {}, cwd, transport });
+  try {
+    assert.equal((await prepare()).config.transactionalId, "ledger-consumer");
+    Deno.env.set(WORKER_ENV, "2");
+    assert.equal((await prepare()).config.transactionalId, "ledger-consumer-2");
+  } finally {
+    Deno.env.delete(WORKER_ENV);
+    await Deno.remove(cwd, { recursive: true });
+  }
 });
