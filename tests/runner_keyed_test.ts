@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { Consumer } from "../src/consumer.ts";
-import { RacecarError } from "../src/errors.ts";
+import { KafkaError, RacecarError } from "../src/errors.ts";
 import { createMemoryTransport, type MemoryTransport } from "../src/kafka/memory.ts";
 import type {
   ConsumerOptions,
@@ -229,6 +229,67 @@ Deno.test("Runner with keyConcurrency dead-letters a failing key's message after
     await kit.stop();
   }
   assert.equal(kit.transport.broker.committed("keyed-dlq-group", "keyed-dlq", 0), 20);
+});
+
+Deno.test("Runner with keyConcurrency dead-letters a message whose delivery fails and goes on after the delivered ones", async () => {
+  const memory = createMemoryTransport();
+  const transport: MemoryTransport = {
+    ...memory,
+    createProducer(options) {
+      const producer = memory.createProducer(options);
+      return {
+        partitionCount: (topic, timeoutMs) => producer.partitionCount(topic, timeoutMs),
+        flush: (timeoutMs) => producer.flush(timeoutMs),
+        close: (timeoutMs) => producer.close(timeoutMs),
+        async produce(record: ProduceRecord): Promise<DeliveryReport> {
+          const value = new TextDecoder().decode(record.value!);
+          // Later messages of other keys are delivered before m1's failure arrives.
+          if (record.topic === "keyed-dfail-out" && value === "m1") {
+            await sleep(20);
+            throw new KafkaError(10, "ERR_MSG_SIZE_TOO_LARGE", "Broker: Message size too large");
+          }
+          return await producer.produce(record);
+        },
+      };
+    },
+  };
+  memory.broker.createTopic("keyed-dfail-out", 1);
+  const seen: number[] = [];
+  class EchoConsumer extends Consumer {
+    static {
+      this.subscribesTo("keyed-dfail");
+      this.groupId = "keyed-dfail-group";
+    }
+    static override keyConcurrency = 4;
+    override process(message: Message): void {
+      seen.push(message.offset);
+      this.produce(message.value, { topic: "keyed-dfail-out", key: message.key });
+    }
+  }
+  const kit = await testConsumer(new EchoConsumer(), {
+    transport,
+    settings: { pauseTimeout: 0.01, maxRetries: 0, deadLetterTopic: "keyed-dfail-dead" },
+  });
+  const fatal: unknown[] = [];
+  kit.runner.events.on("error", (e) => void (e.fatal && fatal.push(e.error)));
+  try {
+    for (let i = 0; i < 8; i++) kit.send("keyed-dfail", `m${i}`, { key: `k${i % 4}` });
+    // drain() sees processing; the dead letter follows the failed delivery.
+    await waitFor(() => kit.produced("keyed-dfail-dead").length > 0, "the dead letter");
+    await waitFor(() => kit.produced("keyed-dfail-out").length >= 7, "every other output");
+    // The partition goes on after the delivered messages, not back to them: nothing to re-read.
+    await sleep(50);
+    assert.deepEqual(fatal, [], "the run goes on");
+    assert.equal(seen.length, 8, "none processed twice");
+    assert.deepEqual(kit.produced("keyed-dfail-dead").map((m) => m.value), ["m1"]);
+    assert.deepEqual(
+      new Set(kit.produced("keyed-dfail-out").map((m) => m.value)),
+      new Set(["m0", "m2", "m3", "m4", "m5", "m6", "m7"]),
+    );
+  } finally {
+    await kit.stop();
+  }
+  assert.equal(kit.transport.broker.committed("keyed-dfail-group", "keyed-dfail", 0), 8);
 });
 
 Deno.test("Runner with keyConcurrency stops at dead_letter_safety_limit like a partition does", async () => {
