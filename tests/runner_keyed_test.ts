@@ -316,6 +316,33 @@ Deno.test("Runner with keyConcurrency stops at dead_letter_safety_limit like a p
   assert.equal(kit.transport.broker.committed("keyed-limit-group", "keyed-limit", 0), 2);
 });
 
+Deno.test("Runner with keyConcurrency and pause_timeout 0 stops once the running keys finished, after storing the prefix", async () => {
+  const transport = recordingTransport();
+  const slow = gate();
+  const seen: number[] = [];
+  // The kit's default pause_timeout is 0: an error stops the run.
+  const kit = await testConsumer(
+    keyedConsumer("keyed-stop", 4, async (message) => {
+      if (message.offset === 0) await slow.opened;
+      if (message.offset === 2) throw new Error("fails");
+      seen.push(message.offset);
+    }),
+    { transport },
+  );
+  for (let i = 0; i < 6; i++) kit.send("keyed-stop", `m${i}`, { key: `k${i}` });
+  await waitFor(() => seen.includes(1), "1 processed");
+  await sleep(20);
+  const failing = assert.rejects(
+    kit.drain(),
+    (error: RacecarError) => error.code === "PROCESSING_FAILED",
+  );
+  slow.open();
+  await failing;
+  await kit.stop();
+  assert.ok(seen.includes(0), "the running key finished first");
+  assert.equal(transport.stored.at(-1)?.offset, 2, "the prefix before the failure was stored");
+});
+
 Deno.test("Runner with keyConcurrency processes messages without a key in order, as one key", async () => {
   const seen: Message[] = [];
   const kit = await testConsumer(
