@@ -395,6 +395,25 @@ Deno.test("Runner with keyConcurrency lets a revoke wait for the running keys an
   }
 });
 
+Deno.test("Runner with keyConcurrency finishes the keys in hand at a stop and commits them", async () => {
+  const slow = gate();
+  const seen: number[] = [];
+  const kit = await testConsumer(
+    keyedConsumer("keyed-stop-clean", 4, async (message) => {
+      if (message.offset === 0) await slow.opened;
+      seen.push(message.offset);
+    }),
+  );
+  for (let i = 0; i < 4; i++) kit.send("keyed-stop-clean", `m${i}`, { key: `k${i}` });
+  await waitFor(() => seen.length === 3, "the fast keys finished");
+  const stopping = kit.stop();
+  await sleep(10);
+  slow.open();
+  await stopping;
+  assert.deepEqual(seen.toSorted(), [0, 1, 2, 3]);
+  assert.equal(kit.transport.broker.committed("keyed-stop-clean-group", "keyed-stop-clean", 0), 4);
+});
+
 Deno.test("Runner with keyConcurrency holds back at max_pending_deliveries plus the keys in process", async () => {
   const memory = createMemoryTransport();
   const held: (() => void)[] = [];
