@@ -192,6 +192,7 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
     deadLetterTopic: config.deadLetterTopic,
     deadLetterSafetyLimit: config.deadLetterSafetyLimit,
     concurrency: config.concurrency,
+    keyConcurrency: config.keyConcurrency,
     maxPendingDeliveries: config.maxPendingDeliveries,
     maxPendingDeliveriesTotal: config.maxPendingDeliveriesTotal,
     synchronousCommits: config.synchronousCommits,

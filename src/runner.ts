@@ -22,7 +22,7 @@
 import { SETTINGS, snakeCase } from "./config/schema.ts";
 import { bindContext, type Consumer } from "./consumer.ts";
 import { DeliveryScope } from "./delivery.ts";
-import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
+import { ConfigError, type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
   ConfigMap,
@@ -34,6 +34,7 @@ import type {
   TopicPartitionOffset,
   Transport,
 } from "./kafka/transport.ts";
+import { laneOf, runByKey } from "./key_lanes.ts";
 import { forwardClientLog, logger } from "./logger.ts";
 import { installLogSubscriber } from "./log_subscriber.ts";
 import { Message } from "./message.ts";
@@ -80,6 +81,11 @@ export interface RunnerSettings {
   deadLetterSafetyLimit?: number;
   /** Partitions processed at the same time (`concurrency`). */
   concurrency?: number;
+  /**
+   * Keys of one partition processed at the same time by `process`, in order
+   * per key (`key_concurrency`; see `key_lanes.ts`). 1: strictly in order.
+   */
+  keyConcurrency?: number;
   /**
    * Processed messages of one partition whose deliveries may be in flight
    * before `process` waits for the oldest (`max_pending_deliveries`).
@@ -265,6 +271,7 @@ export class Runner {
         SETTINGS.pauseWithExponentialBackoff.default,
       deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? SETTINGS.deadLetterSafetyLimit.default,
       concurrency: s.concurrency ?? SETTINGS.concurrency.default,
+      keyConcurrency: s.keyConcurrency ?? SETTINGS.keyConcurrency.default,
       maxPendingDeliveries: s.maxPendingDeliveries ?? SETTINGS.maxPendingDeliveries.default,
       maxPendingDeliveriesTotal: s.maxPendingDeliveriesTotal ??
         SETTINGS.maxPendingDeliveriesTotal.default,
@@ -277,6 +284,16 @@ export class Runner {
     validateSettings(this.#settings, this.#className);
     if (this.#settings.transactional) {
       assertTransactions(this.#transport, this.#className);
+      if (this.#settings.keyConcurrency > 1 && this.#settings.deadLetterTopic !== undefined) {
+        // A dead letter lets the partition go on while other keys' finished work past the gap
+        // is done again: committed twice, in two transactions.
+        throw new ConfigError(
+          `Cannot run ${this.#className}: 'transactional' with 'key_concurrency' ` +
+            `(${this.#settings.keyConcurrency}) cannot dead-letter exactly once; unset ` +
+            `'dead_letter_topic', or set 'key_concurrency' to 1`,
+          { key: "transactional" },
+        );
+      }
       if (!this.#producerConfig["transactional.id"]) {
         throw new RangeError(
           `Cannot run ${this.#className} transactionally: the producer configuration has no ` +
@@ -291,6 +308,15 @@ export class Runner {
       throw new RacecarError(
         "NO_PROCESS_METHOD",
         `Cannot run ${this.#className}: implement process(message) or processBatch(messages)`,
+      );
+    }
+    if (this.#settings.keyConcurrency > 1 && typeof this.#consumer.processBatch === "function") {
+      throw new ConfigError(
+        `Cannot run ${this.#className}: 'key_concurrency' (${this.#settings.keyConcurrency}) ` +
+          `needs a consumer that implements process(message), and this one implements ` +
+          `processBatch(messages), which gets a partition's messages in one call; set ` +
+          `'key_concurrency' to 1, or implement process instead`,
+        { key: "keyConcurrency" },
       );
     }
     const ctor = this.#consumer.constructor as typeof Consumer;
@@ -551,6 +577,10 @@ export class Runner {
       await this.#processBatch(state, raw);
       return;
     }
+    if (this.#settings.keyConcurrency > 1) {
+      await this.#processByKey(state, raw);
+      return;
+    }
     // Offsets of messages that produced nothing are stored once per run of a
     // partition's messages: storing is local and cheap to delay, and the commit
     // happens later anyway.
@@ -629,8 +659,9 @@ export class Runner {
       ...messageFields(message),
     });
     if (outcome === "skipped" && !state.revoked) {
-      // Dead-lettered; later messages were dropped from the tracker: read them again.
-      state.resumeAt = raw.offset + 1;
+      // Dead-lettered; later messages were dropped from the tracker: read them again from the
+      // end of the finished prefix (past later messages that were delivered already).
+      state.resumeAt = state.tracker.next ?? raw.offset + 1;
       this.#kafka!.pause([state.tp]);
     }
   }
@@ -640,11 +671,34 @@ export class Runner {
    * when the partition must stop for now.
    */
   async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
+    state.tracker.begin(raw.offset);
+    const failure = await this.#runProcess(state, raw);
+    if (failure === undefined) return true;
+    // Earlier messages' deliveries settle first; an earlier failure comes first.
+    await this.#drain(state);
+    if (state.failedDelivery !== undefined) {
+      await this.#deliveryFailed(state);
+      return false;
+    }
+    // Dead-lettered: the partition moves on; otherwise it waits for the retry.
+    return (await this.#failed(state, [raw], failure.error, {
+      consumerClass: this.#className,
+      ...messageFields(failure.message),
+    })) === "skipped";
+  }
+
+  /**
+   * Calls `process` on a message already begun in the tracker, and leaves its
+   * deliveries in flight; returns the failure, if it failed.
+   */
+  async #runProcess(
+    state: PartitionState,
+    raw: RawMessage,
+  ): Promise<{ error: unknown; message: Message } | undefined> {
     const retriesCount = state.pause.pausesCount;
     const message = new Message(raw, retriesCount);
     const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
-    state.tracker.begin(raw.offset);
     let scope: DeliveryScope;
     try {
       scope = await this.#events.instrument(
@@ -653,21 +707,77 @@ export class Runner {
         () => this.#runInScope(() => this.#consumer.process!(message)),
       );
     } catch (error) {
-      // Earlier messages' deliveries settle first; an earlier failure comes first.
-      await this.#drain(state);
-      if (state.failedDelivery !== undefined) {
-        await this.#deliveryFailed(state);
-        return false;
-      }
-      // Dead-lettered: the partition moves on; otherwise it waits for the retry.
-      return (await this.#failed(state, [raw], error, {
-        consumerClass: this.#className,
-        ...messageFields(message),
-      })) === "skipped";
+      return { error, message };
     }
     if (scope.size === 0) this.#finished(state, raw.offset);
     else this.#await(state, raw, scope, retriesCount);
-    return true;
+    return undefined;
+  }
+
+  /**
+   * `key_concurrency` > 1: processes a partition's messages in lanes by key
+   * (see `key_lanes.ts`). The tracker still begins them in offset order, so
+   * only the finished prefix is stored. A failure (of processing or of a
+   * delivery) stops the partition at its offset: messages before it that
+   * lanes hold still run, later ones do not. Once every lane ended, the first
+   * failure pauses the whole partition and it goes back there; later messages
+   * of other keys that had finished are processed again (at-least-once).
+   */
+  async #processByKey(state: PartitionState, raw: RawMessage[]): Promise<void> {
+    let failure: { raw: RawMessage; error: unknown; message: Message } | undefined;
+    const mayGoOn = (offset: number) =>
+      offset <
+        Math.min(failure?.raw.offset ?? Infinity, state.failedDelivery?.raw.offset ?? Infinity) &&
+      !state.revoked && state.resumeAt === undefined && this.#fatal === undefined;
+    try {
+      await runByKey(raw, {
+        limit: this.#settings.keyConcurrency,
+        keyOf: (message) => laneOf(message.key),
+        admit: async (message) => {
+          await this.#makeRoom(state);
+          if (!mayGoOn(message.offset)) return false;
+          state.tracker.begin(message.offset);
+          return true;
+        },
+        run: async (message) => {
+          if (!mayGoOn(message.offset)) return false;
+          const failed = await this.#runProcess(state, message);
+          if (failed === undefined) {
+            // A slow key may hold the poll's batch for long: store the prefix as it grows.
+            this.#store(state);
+            return true;
+          }
+          if (failure === undefined || message.offset < failure.raw.offset) {
+            failure = { raw: message, ...failed };
+          }
+          return false;
+        },
+      });
+      if (failure === undefined && state.failedDelivery === undefined) return;
+      // Every lane stopped; earlier deliveries settle before deciding which failure comes first.
+      await this.#drain(state);
+      const delivery = state.failedDelivery;
+      if (
+        failure === undefined ||
+        (delivery !== undefined && delivery.raw.offset < failure.raw.offset)
+      ) {
+        if (!state.revoked) await this.#deliveryFailed(state);
+        return;
+      }
+      // A later message's failed delivery: it is processed again after the retry.
+      state.failedDelivery = undefined;
+      const outcome = await this.#failed(state, [failure.raw], failure.error, {
+        consumerClass: this.#className,
+        ...messageFields(failure.message),
+      });
+      if (outcome === "skipped" && !state.revoked) {
+        // Dead-lettered, and everything before it finished: go on after the finished prefix.
+        state.resumeAt = state.tracker.next ?? failure.raw.offset + 1;
+        this.#kafka!.pause([state.tp]);
+      }
+    } finally {
+      this.#store(state);
+    }
   }
 
   /** A message (or batch ending at `offset`) was processed and delivered. */

@@ -303,3 +303,32 @@ Deno.test("prepareRun() gives parallel worker n the transactional id <group_id>-
     await Deno.remove(cwd, { recursive: true });
   }
 });
+
+Deno.test("createRunner() refuses transactional with key_concurrency and a dead-letter topic", async () => {
+  class Orders extends Consumer {
+    static {
+      this.subscribesTo("orders");
+    }
+    override process() {}
+  }
+  const memory = createMemoryTransport();
+  const transport = { ...memory, features: { ...memory.features, transactions: true } };
+  const config = {
+    ...defaultConfig(),
+    transactional: true,
+    keyConcurrency: 4,
+    maxRetries: 2,
+    deadLetterTopic: "orders-dlq",
+  };
+  await assert.rejects(
+    createRunner(new Orders(), config, { transport }),
+    /^ConfigError: Cannot run Orders: 'transactional' with 'key_concurrency' \(4\) cannot dead-letter exactly once/,
+  );
+  // Either alone is fine.
+  await createRunner(new Orders(), { ...config, keyConcurrency: 1 }, { transport });
+  await createRunner(new Orders(), {
+    ...config,
+    maxRetries: undefined,
+    deadLetterTopic: undefined,
+  }, { transport });
+});

@@ -204,6 +204,21 @@ export const SETTINGS = {
     description: "How many partitions are processed at the same time. Messages of one " +
       "partition are always processed in order.",
   },
+  keyConcurrency: {
+    group: "Consuming and batches",
+    type: "integer",
+    default: 1,
+    min: 1,
+    origin: "new",
+    perClass: true,
+    description: "How many keys of one partition `process` works on at the same time. " +
+      "Messages with the same key are processed one after another in offset order, messages " +
+      "with different keys in parallel; messages without a key are one key of their own. `1` " +
+      "processes a partition strictly in order. Only for consumers that implement `process`.",
+    notes: "A failure pauses the whole partition; after the pause it is processed again from " +
+      "the failed message, including later messages of other keys that had finished. See " +
+      "docs/parallelism.md.",
+  },
   maxPendingDeliveries: {
     group: "Consuming and batches",
     type: "integer",
