@@ -84,6 +84,8 @@ export abstract class Consumer {
    * processes a partition strictly in order (`key_concurrency`). @default 1
    */
   static keyConcurrency?: number;
+  /** Process each batch in one Kafka transaction (exactly-once). @default false */
+  static transactional?: boolean;
 
   /**
    * Subscribes this consumer class to one or more topics. Call it in a static

@@ -132,6 +132,11 @@ export class LibraryNotFoundError extends RacecarError {
 export interface KafkaErrorOptions extends RacecarErrorOptions {
   /** The client cannot be used any more. @default false */
   fatal?: boolean;
+  /**
+   * The open transaction cannot commit any more: abort it, then start over
+   * (librdkafka's `rd_kafka_error_txn_requires_abort`). @default false
+   */
+  txnRequiresAbort?: boolean;
 }
 
 /**
@@ -146,6 +151,11 @@ export class KafkaError extends RacecarError {
   readonly errno: number;
   /** The client cannot be used any more. */
   readonly fatal: boolean;
+  /**
+   * A transactional producer's open transaction must be aborted before
+   * anything else (the work in it is then done again); see `src/transaction.ts`.
+   */
+  readonly txnRequiresAbort: boolean;
 
   /** Creates an error from librdkafka's code, name (`ERR_...`) and message. */
   constructor(errno: number, code: string, message: string, options: KafkaErrorOptions = {}) {
@@ -156,6 +166,7 @@ export class KafkaError extends RacecarError {
     this.name = "KafkaError";
     this.errno = errno;
     this.fatal = options.fatal ?? false;
+    this.txnRequiresAbort = options.txnRequiresAbort ?? false;
   }
 }
 
@@ -262,6 +273,7 @@ export class DeliveryError extends KafkaError {
       cause,
       fatal: cause.fatal,
       retriable: cause.retriable,
+      txnRequiresAbort: cause.txnRequiresAbort,
     });
     this.name = "DeliveryError";
     this.topic = topic;

@@ -27,9 +27,11 @@ import { Instrumenter } from "./events.ts";
 import type {
   ConfigMap,
   ConsumerTransport,
+  ProducerTransport,
   RawMessage,
   RebalanceEvent,
   TopicPartition,
+  TopicPartitionOffset,
   Transport,
 } from "./kafka/transport.ts";
 import { laneOf, runByKey } from "./key_lanes.ts";
@@ -45,6 +47,7 @@ import {
   type ProducerSettings,
   toBytes,
 } from "./producer.ts";
+import { assertTransactions, Transactions } from "./transaction.ts";
 
 /**
  * The runner's behaviour, in racecar's terms (times in seconds). Each optional
@@ -104,6 +107,12 @@ export interface RunnerSettings {
   onError?: (error: unknown, info: ErrorInfo) => void | Promise<void>;
   /** Seconds between summary lines of a lasting Kafka problem (see `log_subscriber.ts`). @default 60 */
   logSummaryInterval?: number;
+  /**
+   * Process each polled batch in one Kafka transaction, so its output and its
+   * offsets are committed together (`transactional`; see `transaction.ts`).
+   * `producerConfig` must then set `transactional.id`.
+   */
+  transactional?: boolean;
 }
 
 /** Everything a runner needs. */
@@ -148,6 +157,11 @@ interface PartitionState {
   readonly deliveries: Set<Promise<void>>;
   /** The earliest message whose delivery failed; handled before more work here. */
   failedDelivery: { raw: RawMessage; error: unknown; retriesCount: number } | undefined;
+  /**
+   * The failed message an aborted transaction went back past: the retries are
+   * forgotten only once the work got beyond it (`transactional`).
+   */
+  failedOffset: number | undefined;
 }
 
 const log = logger("runner");
@@ -217,6 +231,9 @@ export class Runner {
   readonly #deliveries = new Set<Promise<void>>();
   #kafka: ConsumerTransport | undefined;
   #producer: Producer | undefined;
+  #producerTransport: ProducerTransport | undefined;
+  /** The transactions of a `transactional` runner. */
+  #txn: Transactions | undefined;
   /** What the consumer produced outside processing (from `setup`): delivered at shutdown. */
   readonly #unscoped = new DeliveryScope();
   #stopRequested = false;
@@ -262,8 +279,28 @@ export class Runner {
       revokeTimeout: s.revokeTimeout ?? SETTINGS.revokeTimeout.default,
       shutdownTimeout: s.shutdownTimeout ?? SETTINGS.shutdownTimeout.default,
       logSummaryInterval: s.logSummaryInterval ?? SETTINGS.logSummaryInterval.default,
+      transactional: s.transactional ?? SETTINGS.transactional.default,
     };
     validateSettings(this.#settings, this.#className);
+    if (this.#settings.transactional) {
+      assertTransactions(this.#transport, this.#className);
+      if (this.#settings.keyConcurrency > 1 && this.#settings.deadLetterTopic !== undefined) {
+        // A dead letter lets the partition go on while other keys' finished work past the gap
+        // is done again: committed twice, in two transactions.
+        throw new ConfigError(
+          `Cannot run ${this.#className}: 'transactional' with 'key_concurrency' ` +
+            `(${this.#settings.keyConcurrency}) cannot dead-letter exactly once; unset ` +
+            `'dead_letter_topic', or set 'key_concurrency' to 1`,
+          { key: "transactional" },
+        );
+      }
+      if (!this.#producerConfig["transactional.id"]) {
+        throw new RangeError(
+          `Cannot run ${this.#className} transactionally: the producer configuration has no ` +
+            `'transactional.id' (createRunner derives it from 'transactional_id')`,
+        );
+      }
+    }
     if (
       typeof this.#consumer.process !== "function" &&
       typeof this.#consumer.processBatch !== "function"
@@ -377,6 +414,11 @@ export class Runner {
         produce: (value, options) => this.#produce(value, options),
         deliver: () => this.#deliver(DeliveryScope.current() ?? this.#unscoped),
       });
+      if (this.#settings.transactional) {
+        this.#sharedProducer();
+        this.#txn = new Transactions(this.#producerTransport!, this.#kafka);
+        await this.#txn.init();
+      }
       await this.#consumer.setup?.();
       const topics = [
         ...new Set(
@@ -432,7 +474,11 @@ export class Runner {
         await this.#sleep(Math.min(50 * 2 ** pollTries, this.#settings.maxWaitTime * 1000));
         continue;
       }
-      if (messages.length > 0) await this.#processAll(messages);
+      if (messages.length > 0) {
+        await (this.#txn === undefined
+          ? this.#processAll(messages)
+          : this.#processInTransaction(messages));
+      }
       this.#events.emit("main_loop", () => ({
         ...base,
         messageCount: messages.length,
@@ -459,6 +505,41 @@ export class Runner {
     return Math.max(0, Math.ceil(ms));
   }
 
+  /**
+   * Processes a batch in one transaction (`transactional`): its output and
+   * offsets commit together; or it aborts, and every partition it touched goes
+   * back to where the transaction began.
+   */
+  async #processInTransaction(messages: RawMessage[]): Promise<void> {
+    const txn = this.#txn!;
+    await txn.begin();
+    try {
+      await this.#processAll(messages);
+      // Offsets are recorded as deliveries succeed; a failed one is handled (and dooms it) now.
+      while (this.#deliveries.size > 0) await Promise.allSettled(this.#deliveries);
+      await this.#handleFailedDeliveries();
+    } catch (error) {
+      txn.doom(error);
+      await txn.end().catch((abortError) =>
+        log.error("Aborting the transaction failed: {error}", { error: abortError })
+      );
+      throw error;
+    }
+    for (const position of await txn.end()) this.#rewind(position);
+  }
+
+  /** After an aborted transaction: the partition goes back to `position`, its last commit. */
+  #rewind(position: TopicPartitionOffset): void {
+    const state = this.#partitions.get(key(position));
+    if (state === undefined || state.revoked) return;
+    if (state.pause.paused && state.resumeAt !== undefined) state.failedOffset = state.resumeAt;
+    state.tracker.rewind(position.offset);
+    state.failedDelivery = undefined;
+    state.resumeAt = position.offset;
+    // Whatever was fetched after it is dropped; #resumeExpiredPauses seeks back and resumes.
+    this.#kafka!.pause([state.tp]);
+  }
+
   /** Splits a batch by partition and processes each, `concurrency` at a time. */
   async #processAll(messages: RawMessage[]): Promise<void> {
     const groups = new Map<string, RawMessage[]>();
@@ -478,6 +559,7 @@ export class Runner {
           state === undefined || state.revoked || state.pause.paused ||
           state.resumeAt !== undefined
         ) continue;
+        this.#txn?.touch(state.tp, group[0]!.offset);
         const work = this.#processPartition(state, group);
         state.inFlight = work;
         try {
@@ -702,9 +784,13 @@ export class Runner {
   #finished(state: PartitionState, offset: number): void {
     // Failures are forgotten only once everything before succeeded too: a later
     // message delivered before an earlier one failed must not reset its retries.
-    if (state.tracker.finish(offset)) {
+    if (
+      state.tracker.finish(offset) &&
+      (state.failedOffset === undefined || (state.tracker.next ?? 0) > state.failedOffset)
+    ) {
       state.pause.reset();
       state.deadLettersInARow = 0;
+      state.failedOffset = undefined;
     }
   }
 
@@ -797,7 +883,9 @@ export class Runner {
   #store(state: PartitionState): void {
     if (state.closed || this.#abandoned) return;
     const next = state.tracker.take();
-    if (next !== undefined) this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
+    if (next === undefined) return;
+    if (this.#txn !== undefined) this.#txn.record({ ...state.tp, offset: next });
+    else this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
   }
 
   async #failed(
@@ -818,7 +906,10 @@ export class Runner {
       raw.length === 1 ? first.offset : `${first.offset}..${last.offset}`
     }`;
     log.error("Failed to process {where}: {error}", { where, error });
-    if (state.revoked) return "retry";
+    if (state.revoked) {
+      this.#txn?.doom(error);
+      return "retry";
+    }
 
     const attempts = state.pause.pausesCount + 1;
     const { maxRetries, deadLetterTopic } = this.#settings;
@@ -836,6 +927,8 @@ export class Runner {
         { cause: error },
       );
     }
+    // What the failed work produced is in the open transaction: only an abort takes it back.
+    this.#txn?.doom(error);
     const seconds = state.pause.backoffInterval();
     state.pause.pause(this.#clock());
     state.tracker.discard();
@@ -990,6 +1083,7 @@ export class Runner {
           tracker: new OffsetTracker(),
           deliveries: new Set(),
           failedDelivery: undefined,
+          failedOffset: undefined,
         });
       }
       // A partition paused before it moved away must not come back paused (racecar #335).
@@ -1080,6 +1174,8 @@ export class Runner {
   }
 
   async #commit(reason: "revoke" | "shutdown"): Promise<void> {
+    // Transactional offsets commit with their batch: wait until the open one ended.
+    if (this.#txn !== undefined) return await this.#txn.settled();
     const kafka = this.#kafka;
     if (kafka === undefined || this.#abandoned) return;
     try {
@@ -1126,12 +1222,13 @@ export class Runner {
 
   #sharedProducer(): Producer {
     if (this.#producer === undefined) {
+      this.#producerTransport = this.#transport.createProducer({
+        config: this.#producerConfig,
+        onError: (error) => this.#onClientError(error),
+        onLog: (entry) => forwardClientLog(entry),
+      });
       this.#producer = new Producer(
-        this.#transport.createProducer({
-          config: this.#producerConfig,
-          onError: (error) => this.#onClientError(error),
-          onLog: (entry) => forwardClientLog(entry),
-        }),
+        this.#producerTransport,
         {
           ...this.#producerSettings,
           clientId: this.#settings.clientId,

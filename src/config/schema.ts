@@ -332,6 +332,40 @@ export const SETTINGS = {
     notes: 'Racecar described this as "Automatically store offset of last message provided ' +
       'to application", which it never did.',
   },
+  transactional: {
+    group: "Offset commits",
+    type: "boolean",
+    default: false,
+    origin: "new",
+    perClass: true,
+    description: "Exactly-once processing: each polled batch (at most `fetch_messages` " +
+      "messages) is processed in one Kafka transaction, and the messages the consumer produced " +
+      "(dead letters included) commit together with the batch's offsets, or not at all. A " +
+      "processing error aborts the transaction and the partitions go back to their last " +
+      "commit. Needs librdkafka (not the memory transport). See docs/exactly_once.md.",
+  },
+  transactionalId: {
+    group: "Offset commits",
+    type: "string",
+    origin: "new",
+    defaultText: "`<group_id>`",
+    description: "The producer's `transactional.id` when `transactional` is on. Parallel " +
+      "workers append `-<n>`. A restarted worker with the same id fences its predecessor; two " +
+      "processes running at once must not share one, so give each host its own (e.g. its " +
+      "StatefulSet ordinal).",
+  },
+  isolationLevel: {
+    group: "Offset commits",
+    type: "enum",
+    allowed: ["read_committed", "read_uncommitted"],
+    default: "read_committed",
+    origin: "new",
+    description: "Which messages of transactional producers the consumer reads: only those of " +
+      "committed transactions, or also those of open and aborted ones. A `transactional` " +
+      "consumer must read committed.",
+    rdkafka: "isolation.level",
+    scope: "consumer",
+  },
 
   // Timeouts and intervals
   sessionTimeout: {

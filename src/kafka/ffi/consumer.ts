@@ -25,6 +25,7 @@ import { KafkaError } from "../../errors.ts";
 import type {
   ConsumerOptions,
   ConsumerTransport,
+  GroupMetadata,
   Header,
   RawMessage,
   RebalanceEvent,
@@ -54,6 +55,7 @@ export class FfiConsumer implements ConsumerTransport {
   readonly #queue: Pointer;
   readonly #callback: NativeCallback;
   readonly #onRebalance: ConsumerOptions["onRebalance"];
+  readonly #groupId: string;
 
   #slots = new BigUint64Array(0);
   readonly #tsType = new Int32Array(1);
@@ -87,6 +89,7 @@ export class FfiConsumer implements ConsumerTransport {
   constructor(lib: Librdkafka, options: ConsumerOptions) {
     this.#lib = lib;
     this.#onRebalance = options.onRebalance;
+    this.#groupId = options.config["group.id"] ?? "";
     this.rebalanceProtocol = protocolOf(options.config);
     this.#callback = lib.mem.callback(
       REBALANCE_CB,
@@ -411,6 +414,21 @@ export class FfiConsumer implements ConsumerTransport {
     return this.#lib.rd_kafka_assignment_lost(this.#client.rk) !== 0;
   }
 
+  /** This member's group metadata, read when a producer sends offsets with it. */
+  groupMetadata(): GroupMetadata {
+    this.#assertOpen("read the group metadata");
+    const lib = this.#lib;
+    const rk = this.#client.rk;
+    return new FfiGroupMetadata(this.#groupId, () => {
+      this.#assertOpen("read the group metadata");
+      const native = lib.rd_kafka_consumer_group_metadata(rk);
+      if (native === null) {
+        throw kafkaError(lib, ERR._STATE, "The consumer has no group metadata: is group.id set?");
+      }
+      return native;
+    });
+  }
+
   /** Revokes through `onRebalance`, leaves the group and frees the client. */
   close(): Promise<void> {
     return this.#closed ??= this.#close();
@@ -596,6 +614,24 @@ export class FfiConsumer implements ConsumerTransport {
         ),
       );
     }
+  }
+}
+
+/**
+ * An FFI consumer's group metadata. The native `rd_kafka_consumer_group_metadata_t`
+ * is made when a producer sends offsets (so it holds the generation of that
+ * moment) and freed right after; nothing native outlives the call.
+ */
+export class FfiGroupMetadata implements GroupMetadata {
+  /** The consumer group. */
+  readonly groupId: string;
+  /** Makes a fresh native copy; the caller frees it with `rd_kafka_consumer_group_metadata_destroy`. */
+  readonly take: () => NativePointer;
+
+  /** Wraps the consumer's way to make a native copy. */
+  constructor(groupId: string, take: () => NativePointer) {
+    this.groupId = groupId;
+    this.take = take;
   }
 }
 

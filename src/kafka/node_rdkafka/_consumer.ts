@@ -14,6 +14,7 @@ import type {
 import {
   type ConsumerOptions,
   type ConsumerTransport,
+  type GroupMetadata,
   OFFSET_INVALID,
   type RawMessage,
   type RebalanceEvent,
@@ -457,6 +458,11 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     return this.#lost;
   }
 
+  /** node-rdkafka's producer reads the metadata from the consumer itself when it sends offsets. */
+  groupMetadata(): GroupMetadata {
+    return new NodeRdkafkaGroupMetadata(this.#options.config["group.id"] ?? "", this.#client);
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -499,5 +505,18 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     await new Promise<void>((resolve) => this.#client.disconnect(() => resolve()));
     await this.#rebalancing;
     this.#connected = false;
+  }
+}
+
+/** A node-rdkafka consumer's group metadata: the consumer, which `sendOffsetsToTransaction` takes. */
+export class NodeRdkafkaGroupMetadata implements GroupMetadata {
+  /** The consumer group. */
+  readonly groupId: string;
+  /** The native consumer. */
+  readonly consumer: NativeConsumer;
+
+  constructor(groupId: string, consumer: NativeConsumer) {
+    this.groupId = groupId;
+    this.consumer = consumer;
   }
 }

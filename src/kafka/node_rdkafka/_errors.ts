@@ -94,6 +94,9 @@ export function toKafkaError(error: unknown, context?: string): KafkaError {
   const message = context === undefined ? text : `${context}: ${text}`;
   return new KafkaError(errno, codeName(errno), message, {
     fatal: e.isFatal === true || errno === ERR.FATAL,
+    // librdkafka's rd_kafka_error_t flags, which node-rdkafka passes on for transactional calls.
+    ...(e.isRetriable === true ? { retriable: true } : {}),
+    txnRequiresAbort: e.isTxnRequiresAbort === true,
     cause: error,
   });
 }

@@ -15,10 +15,13 @@ import type {
 import type { KafkaError } from "../../errors.ts";
 import type {
   DeliveryReport,
+  GroupMetadata,
   ProduceRecord,
   ProducerOptions,
   ProducerTransport,
+  TopicPartitionOffset,
 } from "../transport.ts";
+import { NodeRdkafkaGroupMetadata } from "./_consumer.ts";
 import { configError, ERR, kafkaError, toKafkaError } from "./_errors.ts";
 import {
   connectWithRetry,
@@ -185,6 +188,62 @@ export class NodeRdkafkaProducer implements ProducerTransport {
     }
   }
 
+  // Transactions: node-rdkafka runs each call on a libuv worker thread.
+
+  async initTransactions(timeoutMs: number): Promise<void> {
+    if (!this.#connected && !(await within(this.#ready, timeoutMs) && this.#connected)) {
+      throw kafkaError(ERR.TIMED_OUT, "Cannot initialize transactions: not connected");
+    }
+    await settle(
+      "Cannot initialize transactions",
+      (cb) => this.#client.initTransactions(timeoutMs, cb),
+    );
+  }
+
+  beginTransaction(): Promise<void> {
+    return settle("Cannot begin a transaction", (cb) => this.#client.beginTransaction(cb));
+  }
+
+  sendOffsetsToTransaction(
+    offsets: readonly TopicPartitionOffset[],
+    metadata: GroupMetadata,
+    timeoutMs: number,
+  ): Promise<void> {
+    if (!(metadata instanceof NodeRdkafkaGroupMetadata)) {
+      return Promise.reject(
+        new TypeError(
+          "Cannot send offsets to a transaction: the group metadata must come from a consumer " +
+            "of the same transport",
+        ),
+      );
+    }
+    if (offsets.length === 0) return Promise.resolve();
+    return settle(
+      "Cannot send offsets to the transaction",
+      (cb) =>
+        this.#client.sendOffsetsToTransaction(
+          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+          metadata.consumer,
+          timeoutMs,
+          cb,
+        ),
+    );
+  }
+
+  commitTransaction(timeoutMs: number): Promise<void> {
+    return settle(
+      "Cannot commit the transaction",
+      (cb) => this.#client.commitTransaction(timeoutMs, cb),
+    );
+  }
+
+  abortTransaction(timeoutMs: number): Promise<void> {
+    return settle(
+      "Cannot abort the transaction",
+      (cb) => this.#client.abortTransaction(timeoutMs, cb),
+    );
+  }
+
   close(timeoutMs = 10_000): Promise<void> {
     this.#closing ??= this.#close(timeoutMs);
     return this.#closing;
@@ -205,4 +264,21 @@ export class NodeRdkafkaProducer implements ProducerTransport {
     }
     this.#inFlight.clear();
   }
+}
+
+/**
+ * A node-rdkafka call with a completion callback, as a promise of the port's
+ * errors; `action` names it only where node-rdkafka threw without calling back.
+ */
+function settle(
+  action: string,
+  call: (cb: (error: LibrdKafkaError | null | undefined) => void) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      call((error) => error ? reject(toKafkaError(error)) : resolve());
+    } catch (error) {
+      reject(toKafkaError(error, action));
+    }
+  });
 }

@@ -45,7 +45,11 @@ export function createNodeRdkafkaTransport(): Transport {
   return {
     name: "node-rdkafka",
     librdkafkaVersion: version,
-    features: { builtin: [...Kafka.features], versionNumber: versionNumber(version) },
+    features: {
+      builtin: [...Kafka.features],
+      versionNumber: versionNumber(version),
+      transactions: true,
+    },
     createConsumer: (options) =>
       new NodeRdkafkaConsumer({
         ...options,
