@@ -17,7 +17,6 @@ import type {
   Watermarks,
 } from "../transport.ts";
 import { byTopicPartition, type Cluster, type ClusterClient, tpKey } from "./_cluster.ts";
-import { ErrorCode } from "../../errors.ts";
 import { kafkaError } from "./_errors.ts";
 
 /** An admin client of the in-process broker. */
@@ -75,11 +74,14 @@ export class MemoryAdmin implements AdminTransport {
     await this.#cluster.waitAvailable(timeoutMs, "Cannot add partitions");
     const current = this.#cluster.partitionCount(topic);
     if (current === undefined) {
-      throw kafkaError(3, `Cannot add partitions: topic "${topic}" does not exist`);
+      throw kafkaError(
+        "UNKNOWN_TOPIC_OR_PART",
+        `Cannot add partitions: topic "${topic}" does not exist`,
+      );
     }
     if (totalCount <= current) {
       throw kafkaError(
-        37,
+        "INVALID_PARTITIONS",
         `Cannot add partitions to topic "${topic}": it has ${current}, asked for ${totalCount}`,
       );
     }
@@ -166,7 +168,7 @@ export class MemoryAdmin implements AdminTransport {
     const count = this.#cluster.partitionCount(topic);
     if (count === undefined || partition < 0 || partition >= count) {
       throw kafkaError(
-        ErrorCode.UNKNOWN_TOPIC_OR_PART,
+        "UNKNOWN_TOPIC_OR_PART",
         `${topic}/${partition}: Broker: Unknown topic or partition`,
       );
     }
@@ -181,6 +183,6 @@ export class MemoryAdmin implements AdminTransport {
   }
 
   #assertOpen(action: string): void {
-    if (this.#closed) throw kafkaError(-172, `Cannot ${action}: the admin client is closed`);
+    if (this.#closed) throw kafkaError("_STATE", `Cannot ${action}: the admin client is closed`);
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import type { KafkaError } from "../../errors.ts";
 import type { DeliveryReport, ProduceRecord, RawMessage, TopicPartition } from "../transport.ts";
 import { byTopicPartition, type Cluster } from "./_cluster.ts";
@@ -146,7 +147,7 @@ export function createBroker(cluster: Cluster): MemoryBroker {
       }
       const count = cluster.partitionCount(topic)!;
       const partition = record.partition === undefined || record.partition === -1
-        ? pickPartition("consistent_random", key, count, cluster.random)
+        ? pickPartition(LIBRDKAFKA_DEFAULTS.partitioner, key, count, cluster.random)
         : record.partition;
       if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
         throw new RangeError(
@@ -191,7 +192,7 @@ export function createBroker(cluster: Cluster): MemoryBroker {
       if (member !== undefined) {
         cluster.expire(
           member,
-          kafkaError(-142, `member "${memberId}" was expired by the memory broker`),
+          kafkaError("_ASSIGNMENT_LOST", `member "${memberId}" was expired by the memory broker`),
         );
       }
     },

@@ -134,7 +134,7 @@ export class Cluster {
     this.#available = available;
     for (const client of [...this.#clients]) {
       if (available) client.up();
-      else client.down(kafkaError(-187, "the memory broker was made unavailable"));
+      else client.down(kafkaError("_ALL_BROKERS_DOWN", "the memory broker was made unavailable"));
     }
     this.changed.notify();
   }
@@ -150,7 +150,7 @@ export class Cluster {
   /** Resolves once the broker is available; rejects with `ERR__TIMED_OUT` after `timeoutMs`. */
   async waitAvailable(timeoutMs: number, action: string): Promise<void> {
     if (!(await this.changed.until(() => this.#available, timeoutMs))) {
-      throw kafkaError(-185, `${action}: the broker was unavailable for ${timeoutMs} ms`);
+      throw kafkaError("_TIMED_OUT", `${action}: the broker was unavailable for ${timeoutMs} ms`);
     }
   }
 
@@ -176,7 +176,7 @@ export class Cluster {
   ): boolean {
     if (!TOPIC_NAME.test(name) || name === "." || name === "..") {
       throw kafkaError(
-        17,
+        "TOPIC_EXCEPTION",
         `Cannot create topic "${name}": use 1 to 249 of the characters a-z, A-Z, 0-9, '.', '_' and '-'`,
       );
     }
@@ -230,7 +230,10 @@ export class Cluster {
     const state = this.#topics.get(topic);
     const log = state?.partitions[partition];
     if (state === undefined || log === undefined) {
-      throw kafkaError(3, `Cannot append to topic "${topic}" partition ${partition}`);
+      throw kafkaError(
+        "UNKNOWN_TOPIC_OR_PART",
+        `Cannot append to topic "${topic}" partition ${partition}`,
+      );
     }
     const logAppend = state.timestampType === "log-append";
     const offset = log.length;
@@ -349,7 +352,7 @@ export class Cluster {
         this.expire(
           member,
           kafkaError(
-            -147,
+            "_MAX_POLL_EXCEEDED",
             `member "${member.id}" did not call consume() within ${member.maxPollIntervalMs} ms`,
           ),
         );
@@ -384,7 +387,10 @@ export class Cluster {
   /** Commits offsets for a group; throws the injected failure or `ERR__TRANSPORT` when down. */
   commit(groupId: string, offsets: readonly TopicPartitionOffset[]): void {
     if (!this.#available) {
-      throw kafkaError(-195, `Cannot commit offsets of group "${groupId}": the broker is down`);
+      throw kafkaError(
+        "_TRANSPORT",
+        `Cannot commit offsets of group "${groupId}": the broker is down`,
+      );
     }
     const group = this.group(groupId);
     const failure = group.commitFailures.shift();

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import { ConfigError, type KafkaError } from "../../errors.ts";
 import {
   type ConsumerOptions,
@@ -132,7 +133,13 @@ export class MemoryConsumer implements ConsumerTransport {
       CREATE,
       { min: 0, max: INT32.max },
     );
-    this.#maxPollIntervalMs = readInteger(config, "max.poll.interval.ms", 300_000, CREATE, INT32);
+    this.#maxPollIntervalMs = readInteger(
+      config,
+      "max.poll.interval.ms",
+      LIBRDKAFKA_DEFAULTS["max.poll.interval.ms"],
+      CREATE,
+      INT32,
+    );
     this.#lastAutoCommit = cluster.clock();
     this.#client = {
       down: (error) => this.#report(error),
@@ -174,7 +181,7 @@ export class MemoryConsumer implements ConsumerTransport {
       );
     }
     if (this.#closing) {
-      return Promise.reject(kafkaError(-172, "Cannot consume: the consumer is closed"));
+      return Promise.reject(kafkaError("_STATE", "Cannot consume: the consumer is closed"));
     }
     const run = this.#consume(max, timeoutMs);
     this.#consuming = run;
@@ -248,7 +255,7 @@ export class MemoryConsumer implements ConsumerTransport {
       const key = tpKey(topic, partition);
       if (!this.#owned.has(key)) {
         throw kafkaError(
-          -190,
+          "_UNKNOWN_PARTITION",
           `Cannot seek topic "${topic}" partition ${partition}: it is not assigned to this consumer`,
         );
       }
@@ -451,7 +458,7 @@ export class MemoryConsumer implements ConsumerTransport {
         this.#stalled.add(tpKey(tp.topic, tp.partition));
         this.#report(
           kafkaError(
-            -140,
+            "_AUTO_OFFSET_RESET",
             `topic "${tp.topic}" partition ${tp.partition} has no valid offset to start from and "auto.offset.reset" is "error": seek to an offset`,
           ),
         );
@@ -466,7 +473,7 @@ export class MemoryConsumer implements ConsumerTransport {
       await handler(event);
     } catch (error) {
       this.#report(
-        kafkaError(-143, `onRebalance failed to handle the ${event.kind} of partitions`, {
+        kafkaError("_APPLICATION", `onRebalance failed to handle the ${event.kind} of partitions`, {
           cause: error,
         }),
       );
@@ -536,7 +543,9 @@ export class MemoryConsumer implements ConsumerTransport {
         this.#missingReported.delete(topic);
       } else if (!this.#missingReported.has(topic)) {
         this.#missingReported.add(topic);
-        this.#report(kafkaError(3, `Subscribed topic not available: "${topic}"`));
+        this.#report(
+          kafkaError("UNKNOWN_TOPIC_OR_PART", `Subscribed topic not available: "${topic}"`),
+        );
       }
     }
   }
@@ -546,7 +555,7 @@ export class MemoryConsumer implements ConsumerTransport {
   }
 
   #assertOpen(action: string): void {
-    if (this.#closed) throw kafkaError(-172, `Cannot ${action}: the consumer is closed`);
+    if (this.#closed) throw kafkaError("_STATE", `Cannot ${action}: the consumer is closed`);
   }
 }
 

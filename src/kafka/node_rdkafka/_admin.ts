@@ -24,7 +24,8 @@ import type {
   TopicPartitionOffset,
   Watermarks,
 } from "../transport.ts";
-import { configError, ERR, kafkaError, toKafkaError } from "./_errors.ts";
+import { ERR } from "../../_librdkafka.ts";
+import { configError, kafkaError, toKafkaError } from "./_errors.ts";
 import { type NativeConfig } from "./_helpers.ts";
 
 export class NodeRdkafkaAdmin implements AdminTransport {
@@ -125,7 +126,7 @@ export class NodeRdkafkaAdmin implements AdminTransport {
   }
 
   #live(action: string): IAdminClient {
-    if (!this.#client) throw kafkaError(ERR.STATE, `Cannot ${action}: the admin client is closed`);
+    if (!this.#client) throw kafkaError(ERR._STATE, `Cannot ${action}: the admin client is closed`);
     return this.#client;
   }
 
