@@ -5,6 +5,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import type {
   AdminOptions,
   AdminTransport,
@@ -16,7 +17,7 @@ import type {
   TopicPartitionOffset,
   Watermarks,
 } from "../transport.ts";
-import { byTopicPartition, type Cluster, type ClusterClient, tpKey } from "./_cluster.ts";
+import { byTopicPartition, type Cluster, type ClusterClient } from "./_cluster.ts";
 import { kafkaError } from "./_errors.ts";
 
 /** An admin client of the in-process broker. */
@@ -123,7 +124,7 @@ export class MemoryAdmin implements AdminTransport {
           topic,
           partition,
         }))
-      ).filter((tp) => group.owners.get(tpKey(tp.topic, tp.partition)) === member.id)
+      ).filter((tp) => group.owners.get(topicPartitionKey(tp.topic, tp.partition)) === member.id)
         .sort(byTopicPartition),
     }));
     return {
@@ -169,7 +170,7 @@ export class MemoryAdmin implements AdminTransport {
     if (count === undefined || partition < 0 || partition >= count) {
       throw kafkaError(
         "UNKNOWN_TOPIC_OR_PART",
-        `${topic}/${partition}: Broker: Unknown topic or partition`,
+        `${topicPartitionKey(topic, partition)}: Broker: Unknown topic or partition`,
       );
     }
   }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseTopicPartitionKey } from "../../_topic_partition.ts";
 import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import type { KafkaError } from "../../errors.ts";
 import type { DeliveryReport, ProduceRecord, RawMessage, TopicPartition } from "../transport.ts";
@@ -173,11 +174,7 @@ export function createBroker(cluster: Cluster): MemoryBroker {
         subscription: [...member.subscription],
         assignment: [...state.owners]
           .filter(([, owner]) => owner === member.id)
-          .map(([key]) => {
-            // Parses _cluster.ts's tpKey() format: topic NUL partition.
-            const at = key.lastIndexOf("\u0000");
-            return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
-          })
+          .map(([key]) => parseTopicPartitionKey(key))
           .sort(byTopicPartition),
       }));
     },

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseTopicPartitionKey, topicPartitionKey } from "../../_topic_partition.ts";
 import type { KafkaError } from "../../errors.ts";
 import {
   type Header,
@@ -19,11 +20,6 @@ import {
 import { assign, type Assignment, type Strategy } from "./_assignors.ts";
 import { kafkaError } from "./_errors.ts";
 import { Signal } from "./_signal.ts";
-
-/** A map key for a topic and partition. */
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
 
 /** Orders partitions by topic, then partition. */
 export function byTopicPartition(a: TopicPartition, b: TopicPartition): number {
@@ -77,7 +73,7 @@ export interface GroupState {
   members: MemberState[];
   /** Where each member's partitions should be, per the group's assignor. */
   target: Assignment;
-  /** tpKey -> memberId of the member that currently holds the partition. */
+  /** topicPartitionKey -> memberId of the member that currently holds the partition. */
   owners: Map<string, string>;
   committed: Map<string, number>;
   commitFailures: KafkaError[];
@@ -208,7 +204,7 @@ export class Cluster {
     if (!this.#topics.delete(name)) return false;
     for (const group of this.#groups.values()) {
       for (const key of [...group.committed.keys()]) {
-        if (key.startsWith(`${name}\u0000`)) group.committed.delete(key);
+        if (parseTopicPartitionKey(key).topic === name) group.committed.delete(key);
       }
     }
     this.#produceFailures.delete(name);
@@ -365,7 +361,7 @@ export class Cluster {
     const group = this.group(member.groupId);
     if (!group.members.includes(member)) return [];
     const taken = partitions.filter((tp) => {
-      const key = tpKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       const owner = group.owners.get(key);
       if (owner !== undefined && owner !== member.id) return false;
       group.owners.set(key, member.id);
@@ -378,7 +374,7 @@ export class Cluster {
   release(member: MemberState, partitions: readonly TopicPartition[]): void {
     const group = this.group(member.groupId);
     for (const tp of partitions) {
-      const key = tpKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       if (group.owners.get(key) === member.id) group.owners.delete(key);
     }
     this.changed.notify();
@@ -396,7 +392,7 @@ export class Cluster {
     const failure = group.commitFailures.shift();
     if (failure !== undefined) throw failure;
     for (const { topic, partition, offset } of offsets) {
-      group.committed.set(tpKey(topic, partition), offset);
+      group.committed.set(topicPartitionKey(topic, partition), offset);
     }
   }
 
@@ -405,7 +401,8 @@ export class Cluster {
   }
 
   committed(groupId: string, topic: string, partition: number): number {
-    return this.#groups.get(groupId)?.committed.get(tpKey(topic, partition)) ?? OFFSET_INVALID;
+    return this.#groups.get(groupId)?.committed.get(topicPartitionKey(topic, partition)) ??
+      OFFSET_INVALID;
   }
 
   /** The existing topics a subscription (names and `^regex` patterns) covers. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import { ConfigError, type KafkaError } from "../../errors.ts";
 import {
@@ -25,7 +26,6 @@ import {
   type Cluster,
   type ClusterClient,
   type MemberState,
-  tpKey,
 } from "./_cluster.ts";
 import { readBoolean, readChoice, readInteger } from "./_config.ts";
 import { kafkaError } from "./_errors.ts";
@@ -196,7 +196,7 @@ export class MemoryConsumer implements ConsumerTransport {
     validateOffsets("store offsets", offsets);
     this.#assertOpen("store offsets");
     for (const { topic, partition, offset } of offsets) {
-      const key = tpKey(topic, partition);
+      const key = topicPartitionKey(topic, partition);
       if (this.#owned.has(key)) this.#stored.set(key, offset);
     }
   }
@@ -236,14 +236,16 @@ export class MemoryConsumer implements ConsumerTransport {
   pause(partitions: readonly TopicPartition[]): void {
     validatePartitions("pause", partitions);
     for (const { topic, partition } of partitions) {
-      const key = tpKey(topic, partition);
+      const key = topicPartitionKey(topic, partition);
       if (this.#owned.has(key)) this.#paused.add(key);
     }
   }
 
   resume(partitions: readonly TopicPartition[]): void {
     validatePartitions("resume", partitions);
-    for (const { topic, partition } of partitions) this.#paused.delete(tpKey(topic, partition));
+    for (const { topic, partition } of partitions) {
+      this.#paused.delete(topicPartitionKey(topic, partition));
+    }
     this.#cluster.changed.notify();
   }
 
@@ -252,7 +254,7 @@ export class MemoryConsumer implements ConsumerTransport {
       validateOffsets("seek", [position], true);
       this.#assertOpen("seek");
       const { topic, partition, offset } = position;
-      const key = tpKey(topic, partition);
+      const key = topicPartitionKey(topic, partition);
       if (!this.#owned.has(key)) {
         throw kafkaError(
           "_UNKNOWN_PARTITION",
@@ -394,13 +396,17 @@ export class MemoryConsumer implements ConsumerTransport {
         return;
       }
       member.joinedGeneration = generation;
-      const wanted = new Set(target.map((tp) => tpKey(tp.topic, tp.partition)));
-      const revoked = this.assignment().filter((tp) => !wanted.has(tpKey(tp.topic, tp.partition)));
+      const wanted = new Set(target.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
+      const revoked = this.assignment().filter((tp) =>
+        !wanted.has(topicPartitionKey(tp.topic, tp.partition))
+      );
       if (revoked.length > 0) {
         await this.#revoke(revoked, false);
         continue;
       }
-      const missing = target.filter((tp) => !this.#owned.has(tpKey(tp.topic, tp.partition)));
+      const missing = target.filter((tp) =>
+        !this.#owned.has(topicPartitionKey(tp.topic, tp.partition))
+      );
       const taken = this.#cluster.take(member, missing);
       if (taken.length > 0) {
         await this.#assign(taken);
@@ -418,7 +424,7 @@ export class MemoryConsumer implements ConsumerTransport {
 
   async #revoke(partitions: TopicPartition[], lost: boolean): Promise<void> {
     await this.#callHandler({ kind: "revoke", partitions, protocol: this.rebalanceProtocol });
-    const keys = partitions.map((tp) => tpKey(tp.topic, tp.partition));
+    const keys = partitions.map((tp) => topicPartitionKey(tp.topic, tp.partition));
     if (this.#autoCommit && !lost) this.#commitQuietly(this.#uncommitted(new Set(keys)));
     for (const key of keys) {
       this.#owned.delete(key);
@@ -432,7 +438,7 @@ export class MemoryConsumer implements ConsumerTransport {
 
   async #assign(partitions: TopicPartition[]): Promise<void> {
     for (const tp of partitions) {
-      const key = tpKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       this.#owned.set(key, { ...tp });
       this.#positions.set(key, this.#startOffset(tp, true));
     }
@@ -455,7 +461,7 @@ export class MemoryConsumer implements ConsumerTransport {
       case "latest":
         return this.#cluster.highWatermark(tp.topic, tp.partition);
       case "error":
-        this.#stalled.add(tpKey(tp.topic, tp.partition));
+        this.#stalled.add(topicPartitionKey(tp.topic, tp.partition));
         this.#report(
           kafkaError(
             "_AUTO_OFFSET_RESET",

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import Kafka from "node-rdkafka";
 import type {
   IAdminClient,
@@ -97,7 +98,12 @@ export class NodeRdkafkaAdmin implements AdminTransport {
         await new Promise<Watermarks>((resolve, reject) => {
           reader.queryWatermarkOffsets(topic, partition, timeoutMs, (error, offsets) => {
             if (error) {
-              reject(toKafkaError(error, `Cannot read watermarks of ${topic}/${partition}`));
+              reject(
+                toKafkaError(
+                  error,
+                  `Cannot read watermarks of ${topicPartitionKey(topic, partition)}`,
+                ),
+              );
             } else resolve({ topic, partition, low: offsets.lowOffset, high: offsets.highOffset });
           });
         }),

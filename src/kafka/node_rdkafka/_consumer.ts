@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import Kafka from "node-rdkafka";
 import type {
   KafkaConsumer as NativeConsumer,
@@ -25,7 +26,6 @@ import { ERR } from "../../_librdkafka.ts";
 import { configError, kafkaError, toKafkaError } from "./_errors.ts";
 import {
   connectWithRetry,
-  keyOf,
   type NativeConfig,
   protocolFromConfig,
   splitConfig,
@@ -235,7 +235,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   /** Drops messages of partitions not assigned, being revoked or paused. */
   #keep(messages: NativeMessage[]): NativeMessage[] {
     return messages.filter((m) => {
-      const key = keyOf(m.topic, m.partition);
+      const key = topicPartitionKey(m.topic, m.partition);
       if (!this.#assigned.has(key) || this.#revoking.has(key)) return false;
       if (this.#paused.has(key)) {
         const dropped = this.#dropped.get(key);
@@ -257,7 +257,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     const code = error?.code;
     if (code === ERR._REVOKE_PARTITIONS) {
       // From now on, fetched messages of these partitions are no longer handed over.
-      for (const p of list) this.#revoking.add(keyOf(p.topic, p.partition));
+      for (const p of list) this.#revoking.add(topicPartitionKey(p.topic, p.partition));
     }
     this.#rebalancing = this.#rebalancing
       .then(() => this.#rebalance(code, list))
@@ -281,7 +281,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
         this.#paused.clear();
         this.#dropped.clear();
       }
-      for (const p of partitions) this.#assigned.add(keyOf(p.topic, p.partition));
+      for (const p of partitions) this.#assigned.add(topicPartitionKey(p.topic, p.partition));
       // Adding partitions, or leaving this member with none (idle), is an event; a cooperative
       // round that adds nothing to a member holding partitions is not (as the FFI adapter).
       if (partitions.length > 0 || this.#assigned.size === 0) {
@@ -289,7 +289,9 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
       }
     } else if (code === ERR._REVOKE_PARTITIONS) {
       // At close, a static member revoked its partitions already (see #close): not twice.
-      const held = partitions.filter((p) => this.#assigned.has(keyOf(p.topic, p.partition)));
+      const held = partitions.filter((p) =>
+        this.#assigned.has(topicPartitionKey(p.topic, p.partition))
+      );
       if (this.#closing === undefined || held.length > 0) {
         await this.#callHandler({ kind: "revoke", partitions, protocol });
       }
@@ -298,7 +300,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
         else this.#client.unassign();
       } finally {
         const gone = cooperative
-          ? partitions.map((p) => keyOf(p.topic, p.partition))
+          ? partitions.map((p) => topicPartitionKey(p.topic, p.partition))
           : [...this.#assigned];
         for (const key of gone) {
           this.#assigned.delete(key);
@@ -334,7 +336,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   storeOffsets(offsets: readonly TopicPartitionOffset[]): void {
     if (!this.#connected || this.#closing) return;
     const list = offsets
-      .filter((o) => this.#assigned.has(keyOf(o.topic, o.partition)))
+      .filter((o) => this.#assigned.has(topicPartitionKey(o.topic, o.partition)))
       .map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
     if (list.length === 0) return;
     try {
@@ -400,7 +402,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    for (const p of partitions) this.#paused.add(keyOf(p.topic, p.partition));
+    for (const p of partitions) this.#paused.add(topicPartitionKey(p.topic, p.partition));
     if (!this.#connected || this.#closing) return;
     try {
       this.#client.pause(partitions.map(tp));
@@ -411,7 +413,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
 
   resume(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) {
-      const key = keyOf(p.topic, p.partition);
+      const key = topicPartitionKey(p.topic, p.partition);
       this.#paused.delete(key);
       const dropped = this.#dropped.get(key);
       this.#dropped.delete(key);
@@ -431,7 +433,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
 
   async seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void> {
     if (!this.#connected) throw kafkaError(ERR._STATE, "Cannot seek: not connected");
-    this.#dropped.delete(keyOf(position.topic, position.partition));
+    this.#dropped.delete(topicPartitionKey(position.topic, position.partition));
     const target = {
       topic: position.topic,
       partition: position.partition,
@@ -477,7 +479,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
       try {
         await this.#rebalancing;
         const held = this.assignment();
-        for (const p of held) this.#revoking.add(keyOf(p.topic, p.partition));
+        for (const p of held) this.#revoking.add(topicPartitionKey(p.topic, p.partition));
         if (held.length > 0) await this.#rebalance(ERR._REVOKE_PARTITIONS, held);
       } catch (error) {
         this.#options.onError?.(toKafkaError(error, "Cannot give the partitions back cleanly"));
