@@ -17,14 +17,12 @@ import { Command, CommanderError } from "commander";
 import { relative, resolve } from "node:path";
 import {
   cwd as runtimeCwd,
-  delay,
-  kill,
   modifiedAt,
-  readStdinText,
   readTextFile,
   writeStderr,
   writeStdout,
 } from "../_runtime.ts";
+import { delay, kill, readStdinText } from "./_process.ts";
 import {
   findCodeConfig,
   type FlagValues,
