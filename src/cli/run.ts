@@ -6,15 +6,8 @@
  */
 
 import { relative, resolve } from "node:path";
-import {
-  CONFIG_DUMP_SIGNAL,
-  cwd as runtimeCwd,
-  exit,
-  onSignal,
-  processState,
-  runtimeDescription,
-  writeStderr,
-} from "../_runtime.ts";
+import { cwd as runtimeCwd, runtimeDescription, writeStderr } from "../_runtime.ts";
+import { CONFIG_DUMP_SIGNAL, exit, onSignal, processState } from "./_process.ts";
 import { classSettings, createRunner, groupIdOf, mergedSubscription } from "../assembly.ts";
 import {
   findCodeConfig,

@@ -8,6 +8,7 @@
  */
 
 import { kebabCase, snakeCase } from "../_case.ts";
+import { KEY_PARTITIONERS, LIBRDKAFKA_DEFAULTS } from "../_librdkafka.ts";
 import { tempDir } from "../_runtime.ts";
 import type { ErrorInfo } from "../errors.ts";
 
@@ -680,15 +681,8 @@ export const SETTINGS = {
   partitioner: {
     group: "Producing",
     type: "enum",
-    allowed: [
-      "consistent",
-      "consistent_random",
-      "murmur2",
-      "murmur2_random",
-      "fnv1a",
-      "fnv1a_random",
-    ],
-    default: "consistent_random",
+    allowed: KEY_PARTITIONERS,
+    default: LIBRDKAFKA_DEFAULTS.partitioner,
     description: "How a produced message's partition is chosen from its key.",
     rdkafka: "partitioner",
     scope: "producer",

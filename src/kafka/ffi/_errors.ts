@@ -6,7 +6,7 @@
  */
 
 import { ConfigError, isRetriable, KafkaError, type KafkaErrorOptions } from "../../errors.ts";
-import type { Librdkafka } from "./symbols.ts";
+import { ERR, type Librdkafka } from "./symbols.ts";
 import type { Pointer } from "./_layer.ts";
 
 /**
@@ -54,7 +54,7 @@ export function takeError(lib: Librdkafka, error: Pointer): KafkaError | null {
 export function fatalError(lib: Librdkafka, rk: Pointer, fallback: string): KafkaError {
   const buffer = new Uint8Array(512);
   const errno = lib.rd_kafka_fatal_error(rk, buffer, BigInt(buffer.length));
-  return kafkaError(lib, errno === 0 ? -150 : errno, decodeC(buffer) || fallback, {
+  return kafkaError(lib, errno === ERR.NO_ERROR ? ERR._FATAL : errno, decodeC(buffer) || fallback, {
     fatal: true,
   });
 }

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import { KafkaError } from "../../errors.ts";
 import type {
   ConsumerOptions,
@@ -38,7 +39,7 @@ import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./
 import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
-import { newPartitionList, partitionKey, readPartitionList, withPartitionList } from "./_memory.ts";
+import { newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
 
@@ -218,7 +219,7 @@ export class FfiConsumer implements ConsumerTransport {
       this.#lastRkt = rkt;
       this.#lastPartition = partition;
       this.#lastTopic = this.#topicName(rkt);
-      this.#lastKey = partitionKey(this.#lastTopic, partition);
+      this.#lastKey = topicPartitionKey(this.#lastTopic, partition);
     }
     const topic = this.#lastTopic;
     const offset = Number(view.getBigInt64(56));
@@ -294,7 +295,7 @@ export class FfiConsumer implements ConsumerTransport {
   /** Stores offsets of assigned partitions for the next commit. */
   storeOffsets(offsets: readonly TopicPartitionOffset[]): void {
     this.#assertOpen("store offsets");
-    const mine = offsets.filter((o) => this.#assigned.has(partitionKey(o.topic, o.partition)));
+    const mine = offsets.filter((o) => this.#assigned.has(topicPartitionKey(o.topic, o.partition)));
     if (mine.length === 0) return;
     const lib = this.#lib;
     withPartitionList(lib, mine, (list) => {
@@ -350,7 +351,7 @@ export class FfiConsumer implements ConsumerTransport {
   pause(partitions: readonly TopicPartition[]): void {
     this.#assertOpen("pause");
     if (partitions.length === 0) return;
-    for (const tp of partitions) this.#paused.add(partitionKey(tp.topic, tp.partition));
+    for (const tp of partitions) this.#paused.add(topicPartitionKey(tp.topic, tp.partition));
     const lib = this.#lib;
     withPartitionList(lib, partitions, (list) => {
       const errno = lib.rd_kafka_pause_partitions(this.#client.rk, list);
@@ -365,7 +366,7 @@ export class FfiConsumer implements ConsumerTransport {
     const lib = this.#lib;
     const rewinds: TopicPartitionOffset[] = [];
     for (const tp of partitions) {
-      const key = partitionKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       this.#paused.delete(key);
       const rewind = this.#rewind.get(key);
       if (rewind !== undefined) rewinds.push(rewind);
@@ -388,7 +389,7 @@ export class FfiConsumer implements ConsumerTransport {
   async seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void> {
     this.#assertOpen("seek");
     const lib = this.#lib;
-    this.#rewind.delete(partitionKey(position.topic, position.partition));
+    this.#rewind.delete(topicPartitionKey(position.topic, position.partition));
     const list = newPartitionList(lib, [position]);
     try {
       const error = takeError(
@@ -447,7 +448,7 @@ export class FfiConsumer implements ConsumerTransport {
         // The last revoke goes through the handler while the partitions are
         // still ours, so it can commit; only then do we give them up.
         const protocol = this.#currentProtocol();
-        for (const tp of current) this.#revoking.add(partitionKey(tp.topic, tp.partition));
+        for (const tp of current) this.#revoking.add(topicPartitionKey(tp.topic, tp.partition));
         await this.#callHandler({ kind: "revoke", partitions: current, protocol });
         withPartitionList(lib, current, (list) => this.#unassign(protocol, list, current));
       }
@@ -514,7 +515,7 @@ export class FfiConsumer implements ConsumerTransport {
         return;
       }
       if (err === ERR._REVOKE_PARTITIONS && !this.#nativeClosing) {
-        for (const tp of partitions) this.#revoking.add(partitionKey(tp.topic, tp.partition));
+        for (const tp of partitions) this.#revoking.add(topicPartitionKey(tp.topic, tp.partition));
         this.#enqueue(async () => {
           if (partitions.length > 0) {
             await this.#callHandler({ kind: "revoke", partitions, protocol });
@@ -553,7 +554,7 @@ export class FfiConsumer implements ConsumerTransport {
     if (error !== null) this.#client.reportError(error);
     if (protocol === "eager") this.#assigned.clear();
     for (const tp of partitions) {
-      const key = partitionKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       this.#assigned.set(key, tp);
       this.#revoking.delete(key);
       this.#paused.delete(key);
@@ -579,7 +580,7 @@ export class FfiConsumer implements ConsumerTransport {
       this.#rewind.clear();
     } else {
       for (const tp of partitions) {
-        const key = partitionKey(tp.topic, tp.partition);
+        const key = topicPartitionKey(tp.topic, tp.partition);
         this.#assigned.delete(key);
         this.#revoking.delete(key);
         this.#paused.delete(key);

@@ -316,19 +316,5 @@ export const MSG_F_COPY = 0x2;
 /** `rd_kafka_admin_op_t` values used here. */
 export const ADMIN_OP = { CREATETOPICS: 1, DELETETOPICS: 2, CREATEPARTITIONS: 3 } as const;
 
-/** `rd_kafka_resp_err_t` values the adapter branches on. */
-export const ERR = {
-  NO_ERROR: 0,
-  _PARTITION_EOF: -191,
-  _REVOKE_PARTITIONS: -174,
-  _ASSIGN_PARTITIONS: -175,
-  _NO_OFFSET: -168,
-  _TIMED_OUT: -185,
-  _FATAL: -150,
-  _STATE: -172,
-  _DESTROY: -197,
-  _FAIL: -196,
-  _INVALID_ARG: -186,
-  UNKNOWN_TOPIC_OR_PART: 3,
-  TOPIC_ALREADY_EXISTS: 36,
-} as const;
+/** `rd_kafka_resp_err_t` values by librdkafka's name (`src/_librdkafka.ts`). */
+export { ERR } from "../../_librdkafka.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import Kafka from "node-rdkafka";
 import type {
   IAdminClient,
@@ -24,7 +25,8 @@ import type {
   TopicPartitionOffset,
   Watermarks,
 } from "../transport.ts";
-import { configError, ERR, kafkaError, toKafkaError } from "./_errors.ts";
+import { ERR } from "../../_librdkafka.ts";
+import { configError, kafkaError, toKafkaError } from "./_errors.ts";
 import { type NativeConfig } from "./_helpers.ts";
 
 export class NodeRdkafkaAdmin implements AdminTransport {
@@ -96,7 +98,12 @@ export class NodeRdkafkaAdmin implements AdminTransport {
         await new Promise<Watermarks>((resolve, reject) => {
           reader.queryWatermarkOffsets(topic, partition, timeoutMs, (error, offsets) => {
             if (error) {
-              reject(toKafkaError(error, `Cannot read watermarks of ${topic}/${partition}`));
+              reject(
+                toKafkaError(
+                  error,
+                  `Cannot read watermarks of ${topicPartitionKey(topic, partition)}`,
+                ),
+              );
             } else resolve({ topic, partition, low: offsets.lowOffset, high: offsets.highOffset });
           });
         }),
@@ -125,7 +132,7 @@ export class NodeRdkafkaAdmin implements AdminTransport {
   }
 
   #live(action: string): IAdminClient {
-    if (!this.#client) throw kafkaError(ERR.STATE, `Cannot ${action}: the admin client is closed`);
+    if (!this.#client) throw kafkaError(ERR._STATE, `Cannot ${action}: the admin client is closed`);
     return this.#client;
   }
 

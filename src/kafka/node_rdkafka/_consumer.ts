@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import Kafka from "node-rdkafka";
 import type {
   KafkaConsumer as NativeConsumer,
@@ -22,10 +23,10 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from "../transport.ts";
-import { configError, ERR, kafkaError, toKafkaError } from "./_errors.ts";
+import { ERR } from "../../_librdkafka.ts";
+import { configError, kafkaError, toKafkaError } from "./_errors.ts";
 import {
   connectWithRetry,
-  keyOf,
   type NativeConfig,
   protocolFromConfig,
   splitConfig,
@@ -91,7 +92,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
       rebalance_cb: (error: LibrdKafkaError, partitions: TopicPartition[]) =>
         this.#onNativeRebalance(error, partitions),
       offset_commit_cb: (error: LibrdKafkaError | undefined) => {
-        if (error && error.code !== ERR.NO_OFFSET) {
+        if (error && error.code !== ERR._NO_OFFSET) {
           options.onError?.(toKafkaError(error, "Cannot commit offsets"));
         }
       },
@@ -116,7 +117,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   subscribe(topics: readonly string[]): void {
-    if (this.#closing) throw kafkaError(ERR.STATE, "Cannot subscribe: the consumer is closed");
+    if (this.#closing) throw kafkaError(ERR._STATE, "Cannot subscribe: the consumer is closed");
     this.#subscription = [...topics];
     if (this.#connected) this.#subscribeNow(this.#subscription);
   }
@@ -165,7 +166,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     if (this.#consuming) {
       throw new TypeError("Cannot consume: the previous consume() call is still pending");
     }
-    if (this.#closing) throw kafkaError(ERR.STATE, "Cannot consume: the consumer is closed");
+    if (this.#closing) throw kafkaError(ERR._STATE, "Cannot consume: the consumer is closed");
     const run = this.#consume(max, Math.max(0, timeoutMs));
     this.#consuming = run;
     try {
@@ -220,8 +221,8 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
           const mapped = toKafkaError(error);
           this.#noteError(mapped.errno);
           if (mapped.fatal) return reject(mapped);
-          if (mapped.errno === ERR.STATE && !this.#client.isConnected()) return reject(mapped);
-          if (mapped.errno !== ERR.PARTITION_EOF && mapped.errno !== ERR.TIMED_OUT) {
+          if (mapped.errno === ERR._STATE && !this.#client.isConnected()) return reject(mapped);
+          if (mapped.errno !== ERR._PARTITION_EOF && mapped.errno !== ERR._TIMED_OUT) {
             this.#options.onError?.(mapped);
           }
           resolve([]);
@@ -235,7 +236,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   /** Drops messages of partitions not assigned, being revoked or paused. */
   #keep(messages: NativeMessage[]): NativeMessage[] {
     return messages.filter((m) => {
-      const key = keyOf(m.topic, m.partition);
+      const key = topicPartitionKey(m.topic, m.partition);
       if (!this.#assigned.has(key) || this.#revoking.has(key)) return false;
       if (this.#paused.has(key)) {
         const dropped = this.#dropped.get(key);
@@ -249,15 +250,15 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   #noteError(errno: number): void {
-    if (errno === ERR.MAX_POLL_EXCEEDED || errno === ERR.ASSIGNMENT_LOST) this.#lost = true;
+    if (errno === ERR._MAX_POLL_EXCEEDED || errno === ERR._ASSIGNMENT_LOST) this.#lost = true;
   }
 
   #onNativeRebalance(error: LibrdKafkaError | undefined, partitions: TopicPartition[]): void {
     const list = partitions.map(tp);
     const code = error?.code;
-    if (code === ERR.REVOKE_PARTITIONS) {
+    if (code === ERR._REVOKE_PARTITIONS) {
       // From now on, fetched messages of these partitions are no longer handed over.
-      for (const p of list) this.#revoking.add(keyOf(p.topic, p.partition));
+      for (const p of list) this.#revoking.add(topicPartitionKey(p.topic, p.partition));
     }
     this.#rebalancing = this.#rebalancing
       .then(() => this.#rebalance(code, list))
@@ -272,7 +273,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
       // Disconnected while closing: keep what the configuration says.
     }
     const protocol: RebalanceProtocol = cooperative ? "cooperative" : "eager";
-    if (code === ERR.ASSIGN_PARTITIONS) {
+    if (code === ERR._ASSIGN_PARTITIONS) {
       this.#lost = false;
       if (cooperative) this.#client.incrementalAssign(partitions);
       else {
@@ -281,15 +282,17 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
         this.#paused.clear();
         this.#dropped.clear();
       }
-      for (const p of partitions) this.#assigned.add(keyOf(p.topic, p.partition));
+      for (const p of partitions) this.#assigned.add(topicPartitionKey(p.topic, p.partition));
       // Adding partitions, or leaving this member with none (idle), is an event; a cooperative
       // round that adds nothing to a member holding partitions is not (as the FFI adapter).
       if (partitions.length > 0 || this.#assigned.size === 0) {
         await this.#callHandler({ kind: "assign", partitions, protocol });
       }
-    } else if (code === ERR.REVOKE_PARTITIONS) {
+    } else if (code === ERR._REVOKE_PARTITIONS) {
       // At close, a static member revoked its partitions already (see #close): not twice.
-      const held = partitions.filter((p) => this.#assigned.has(keyOf(p.topic, p.partition)));
+      const held = partitions.filter((p) =>
+        this.#assigned.has(topicPartitionKey(p.topic, p.partition))
+      );
       if (this.#closing === undefined || held.length > 0) {
         await this.#callHandler({ kind: "revoke", partitions, protocol });
       }
@@ -298,7 +301,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
         else this.#client.unassign();
       } finally {
         const gone = cooperative
-          ? partitions.map((p) => keyOf(p.topic, p.partition))
+          ? partitions.map((p) => topicPartitionKey(p.topic, p.partition))
           : [...this.#assigned];
         for (const key of gone) {
           this.#assigned.delete(key);
@@ -310,7 +313,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     } else {
       // A failed rebalance: librdkafka wants the assignment dropped.
       this.#options.onError?.(
-        code === undefined ? kafkaError(ERR.FAIL, "Rebalance failed") : kafkaError(code),
+        code === undefined ? kafkaError(ERR._FAIL, "Rebalance failed") : kafkaError(code),
       );
       if (cooperative) this.#client.incrementalUnassign(partitions);
       else this.#client.unassign();
@@ -326,7 +329,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#options.onError?.(
-        kafkaError(ERR.FAIL, `Rebalance handler failed on ${event.kind}: ${reason}`, error),
+        kafkaError(ERR._FAIL, `Rebalance handler failed on ${event.kind}: ${reason}`, error),
       );
     }
   }
@@ -334,14 +337,14 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   storeOffsets(offsets: readonly TopicPartitionOffset[]): void {
     if (!this.#connected || this.#closing) return;
     const list = offsets
-      .filter((o) => this.#assigned.has(keyOf(o.topic, o.partition)))
+      .filter((o) => this.#assigned.has(topicPartitionKey(o.topic, o.partition)))
       .map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }));
     if (list.length === 0) return;
     try {
       this.#client.offsetsStore(list);
     } catch (error) {
       const mapped = toKafkaError(error, "Cannot store offsets");
-      if (mapped.errno !== ERR.STATE) throw mapped;
+      if (mapped.errno !== ERR._STATE) throw mapped;
     }
   }
 
@@ -351,7 +354,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   ): Promise<void> {
     if (!this.#connected) {
       return this.#closing
-        ? Promise.reject(kafkaError(ERR.STATE, "Cannot commit: the consumer is closed"))
+        ? Promise.reject(kafkaError(ERR._STATE, "Cannot commit: the consumer is closed"))
         : Promise.resolve();
     }
     const list = offsets?.map((o) => ({
@@ -368,7 +371,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
       else this.#client.commit();
     } catch (error) {
       const mapped = toKafkaError(error, "Cannot commit offsets");
-      if (mapped.errno !== ERR.NO_OFFSET) return Promise.reject(mapped);
+      if (mapped.errno !== ERR._NO_OFFSET) return Promise.reject(mapped);
     }
     return Promise.resolve();
   }
@@ -379,7 +382,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   ): Promise<TopicPartitionOffset[]> {
     if (partitions.length === 0) return [];
     if (!this.#connected && !(await within(this.#ready, timeoutMs) && this.#connected)) {
-      throw kafkaError(ERR.TIMED_OUT, "Cannot read committed offsets: not connected");
+      throw kafkaError(ERR._TIMED_OUT, "Cannot read committed offsets: not connected");
     }
     const list = partitions.map(tp);
     const result = await new Promise<NativeTopicPartitionOffset[]>((resolve, reject) => {
@@ -400,7 +403,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    for (const p of partitions) this.#paused.add(keyOf(p.topic, p.partition));
+    for (const p of partitions) this.#paused.add(topicPartitionKey(p.topic, p.partition));
     if (!this.#connected || this.#closing) return;
     try {
       this.#client.pause(partitions.map(tp));
@@ -411,7 +414,7 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
 
   resume(partitions: readonly TopicPartition[]): void {
     for (const p of partitions) {
-      const key = keyOf(p.topic, p.partition);
+      const key = topicPartitionKey(p.topic, p.partition);
       this.#paused.delete(key);
       const dropped = this.#dropped.get(key);
       this.#dropped.delete(key);
@@ -430,8 +433,8 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
   }
 
   async seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void> {
-    if (!this.#connected) throw kafkaError(ERR.STATE, "Cannot seek: not connected");
-    this.#dropped.delete(keyOf(position.topic, position.partition));
+    if (!this.#connected) throw kafkaError(ERR._STATE, "Cannot seek: not connected");
+    this.#dropped.delete(topicPartitionKey(position.topic, position.partition));
     const target = {
       topic: position.topic,
       partition: position.partition,
@@ -482,8 +485,8 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
       try {
         await this.#rebalancing;
         const held = this.assignment();
-        for (const p of held) this.#revoking.add(keyOf(p.topic, p.partition));
-        if (held.length > 0) await this.#rebalance(ERR.REVOKE_PARTITIONS, held);
+        for (const p of held) this.#revoking.add(topicPartitionKey(p.topic, p.partition));
+        if (held.length > 0) await this.#rebalance(ERR._REVOKE_PARTITIONS, held);
       } catch (error) {
         this.#options.onError?.(toKafkaError(error, "Cannot give the partitions back cleanly"));
       }

@@ -28,10 +28,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** Pause between connection attempts. */
 const RECONNECT_DELAY_MS = 1_000;
 
-export function keyOf(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
-}
-
 function plainBytes(buffer: Uint8Array): Uint8Array {
   // A Buffer is a Uint8Array subclass; strict deep equality wants the plain kind.
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import { readPartitionCount } from "../_partition_count.ts";
 import Kafka from "node-rdkafka";
 import type {
@@ -21,8 +22,9 @@ import type {
   ProducerTransport,
   TopicPartitionOffset,
 } from "../transport.ts";
+import { ERR } from "../../_librdkafka.ts";
 import { NodeRdkafkaGroupMetadata } from "./_consumer.ts";
-import { configError, ERR, kafkaError, toKafkaError } from "./_errors.ts";
+import { configError, kafkaError, toKafkaError } from "./_errors.ts";
 import {
   connectWithRetry,
   later,
@@ -56,9 +58,12 @@ export class NodeRdkafkaProducer implements ProducerTransport {
   constructor(options: ProducerOptions) {
     this.#options = options;
     const timeout = Number(
-      options.config["message.timeout.ms"] ?? options.config["delivery.timeout.ms"] ?? 300_000,
+      options.config["message.timeout.ms"] ?? options.config["delivery.timeout.ms"] ??
+        LIBRDKAFKA_DEFAULTS["message.timeout.ms"],
     );
-    this.#messageTimeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 300_000;
+    this.#messageTimeoutMs = Number.isFinite(timeout) && timeout > 0
+      ? timeout
+      : LIBRDKAFKA_DEFAULTS["message.timeout.ms"];
     const { global, topic } = splitConfig(options.config);
     const config: NativeConfig = { ...global, dr_cb: true, event_cb: true };
     try {
@@ -73,12 +78,12 @@ export class NodeRdkafkaProducer implements ProducerTransport {
   }
 
   async produce(record: ProduceRecord): Promise<DeliveryReport> {
-    if (this.#closed) throw kafkaError(ERR.STATE, "Cannot produce: the producer is closed");
+    if (this.#closed) throw kafkaError(ERR._STATE, "Cannot produce: the producer is closed");
     if (!this.#connected) {
       await within(this.#ready, this.#messageTimeoutMs);
       if (!this.#connected) {
         throw kafkaError(
-          this.#closed ? ERR.STATE : ERR.MSG_TIMED_OUT,
+          this.#closed ? ERR._STATE : ERR._MSG_TIMED_OUT,
           this.#closed ? "Cannot produce: the producer is closed" : undefined,
         );
       }
@@ -144,7 +149,7 @@ export class NodeRdkafkaProducer implements ProducerTransport {
   async partitionCount(topic: string, timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     if (!this.#connected && !(await within(this.#ready, timeoutMs) && this.#connected)) {
-      throw kafkaError(ERR.TIMED_OUT, `Cannot read metadata of topic "${topic}": not connected`);
+      throw kafkaError(ERR._TIMED_OUT, `Cannot read metadata of topic "${topic}": not connected`);
     }
     // A topic created a moment ago may still be unknown to the broker asked: retry while that passes.
     return readPartitionCount(
@@ -173,7 +178,7 @@ export class NodeRdkafkaProducer implements ProducerTransport {
     if (!this.#connected) {
       if (this.#inFlight.size === 0) return;
       await within(this.#ready, timeoutMs);
-      if (!this.#connected) throw kafkaError(ERR.TIMED_OUT, "Cannot flush: not connected");
+      if (!this.#connected) throw kafkaError(ERR._TIMED_OUT, "Cannot flush: not connected");
     }
     await new Promise<void>((resolve, reject) => {
       this.#client.flush(Math.max(0, deadline - Date.now()), (error) => {
@@ -184,7 +189,7 @@ export class NodeRdkafkaProducer implements ProducerTransport {
     // Reports of the flushed messages may still be on their way to JS.
     while (this.#inFlight.size > 0 && Date.now() < deadline) await later(PRODUCER_POLL_MS);
     if (this.#inFlight.size > 0) {
-      throw kafkaError(ERR.TIMED_OUT, `Cannot flush: ${this.#inFlight.size} message(s) pending`);
+      throw kafkaError(ERR._TIMED_OUT, `Cannot flush: ${this.#inFlight.size} message(s) pending`);
     }
   }
 
@@ -192,7 +197,7 @@ export class NodeRdkafkaProducer implements ProducerTransport {
 
   async initTransactions(timeoutMs: number): Promise<void> {
     if (!this.#connected && !(await within(this.#ready, timeoutMs) && this.#connected)) {
-      throw kafkaError(ERR.TIMED_OUT, "Cannot initialize transactions: not connected");
+      throw kafkaError(ERR._TIMED_OUT, "Cannot initialize transactions: not connected");
     }
     await settle(
       "Cannot initialize transactions",
@@ -260,7 +265,7 @@ export class NodeRdkafkaProducer implements ProducerTransport {
     this.#stopPolling();
     this.#connected = false;
     for (const waiting of this.#inFlight.values()) {
-      waiting.reject(kafkaError(ERR.PURGE_QUEUE, "Message purged: the producer was closed"));
+      waiting.reject(kafkaError(ERR._PURGE_QUEUE, "Message purged: the producer was closed"));
     }
     this.#inFlight.clear();
   }

@@ -3,9 +3,10 @@
  * for Racecar running under Node.js (the compiled npm package).
  *
  * Deno cannot load node-rdkafka (it is a NAN addon), so this module is only
- * ever imported under Node; `default_transport.node.ts` picks it there. The
- * parts: `_consumer.ts`, `_producer.ts`, `_admin.ts`, `_errors.ts` (codes and
- * error mapping) and `_helpers.ts` (conversions, event wiring, connecting).
+ * ever loaded under Node (`RACECAR_TRANSPORT=node-rdkafka`, or imported from
+ * its subpath `racecar/adapters/node-rdkafka`). The parts: `_consumer.ts`,
+ * `_producer.ts`, `_admin.ts`, `_errors.ts` (error mapping) and `_helpers.ts`
+ * (conversions, event wiring, connecting).
  *
  * Where node-rdkafka hides something librdkafka knows, the adapter makes up for
  * it so it behaves like the Deno FFI adapter. What it cannot make up for is
