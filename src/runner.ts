@@ -48,6 +48,7 @@ import {
   toBytes,
 } from "./producer.ts";
 import { assertTransactions, Transactions } from "./transaction.ts";
+import { topicPartitionKey } from "./_topic_partition.ts";
 
 /**
  * The runner's behaviour, in racecar's terms (times in seconds). Each optional
@@ -172,7 +173,7 @@ const LOOP_TURN_MS = 1000;
 const SEEK_RETRY_MS = 100;
 
 function key(tp: TopicPartition): string {
-  return `${tp.topic}\u0000${tp.partition}`;
+  return topicPartitionKey(tp.topic, tp.partition);
 }
 
 /**
@@ -902,7 +903,7 @@ export class Runner {
     } catch (handlerError) {
       log.error("The error handler itself failed: {error}", { error: handlerError });
     }
-    const where = `${state.tp.topic}/${state.tp.partition} at ${
+    const where = `${topicPartitionKey(state.tp.topic, state.tp.partition)} at ${
       raw.length === 1 ? first.offset : `${first.offset}..${last.offset}`
     }`;
     log.error("Failed to process {where}: {error}", { where, error });
@@ -962,7 +963,9 @@ export class Runner {
       throw new RacecarError(
         "DEAD_LETTER_LIMIT",
         `Stopping ${this.#className}: ${state.deadLettersInARow} failures in a row of ` +
-          `${state.tp.topic}/${state.tp.partition} went to dead-letter topic "${topic}" and the ` +
+          `${
+            topicPartitionKey(state.tp.topic, state.tp.partition)
+          } went to dead-letter topic "${topic}" and the ` +
           `one at ${raw[0]!.offset} would exceed 'dead_letter_safety_limit' ` +
           `(${this.#settings.deadLetterSafetyLimit}); this looks like a bug in the consumer, ` +
           `not bad messages. Nothing was skipped: fix the cause and restart`,
@@ -1347,5 +1350,5 @@ function messageFields(message: Message) {
 }
 
 function describe(partitions: readonly TopicPartition[]): string {
-  return partitions.map((tp) => `${tp.topic}/${tp.partition}`).join(", ") || "nothing";
+  return partitions.map((tp) => topicPartitionKey(tp.topic, tp.partition)).join(", ") || "nothing";
 }
