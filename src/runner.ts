@@ -21,7 +21,7 @@
 
 import { SETTINGS, snakeCase } from "./config/schema.ts";
 import { bindContext, type Consumer } from "./consumer.ts";
-import { DeliveryScope } from "./delivery.ts";
+import { DeliveryLane, DeliveryScope } from "./delivery.ts";
 import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
@@ -481,17 +481,21 @@ export class Runner {
     }
     // Offsets of messages that produced nothing are stored once per run of a
     // partition's messages: storing is local and cheap to delay, and the commit
-    // happens later anyway.
-    try {
-      for (const message of raw) {
-        await this.#makeRoom(state);
-        if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
-        if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
-        if (!(await this.#processOne(state, message))) return;
+    // happens later anyway. The run's messages are processed one after another,
+    // so they share one delivery context, each with its own scope.
+    const lane = new DeliveryLane();
+    await lane.run(async () => {
+      try {
+        for (const message of raw) {
+          await this.#makeRoom(state);
+          if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
+          if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
+          if (!(await this.#processOne(state, message, lane))) return;
+        }
+      } finally {
+        this.#store(state);
       }
-    } finally {
-      this.#store(state);
-    }
+    });
   }
 
   /** Back-pressure: waits while too many processed messages await their deliveries. */
@@ -567,18 +571,18 @@ export class Runner {
    * Processes one message and leaves its deliveries in flight; returns false
    * when the partition must stop for now.
    */
-  async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
+  async #processOne(state: PartitionState, raw: RawMessage, lane: DeliveryLane): Promise<boolean> {
     const retriesCount = state.pause.pausesCount;
     const message = new Message(raw, retriesCount);
     const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
     state.tracker.begin(raw.offset);
-    let scope: DeliveryScope;
+    const scope = new DeliveryScope();
     try {
-      scope = await this.#events.instrument(
+      await this.#events.instrument(
         "process_message",
         payload,
-        () => this.#runInScope(() => this.#consumer.process!(message)),
+        () => lane.within(scope, () => this.#consumer.process!(message)),
       );
     } catch (error) {
       // Earlier messages' deliveries settle first; an earlier failure comes first.
