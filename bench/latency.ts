@@ -5,9 +5,12 @@
  *
  * Usage: `deno run -A bench/latency.ts [runtimes] [rates] [seconds] [rounds]`
  * (defaults: `deno,node 1000,20000 10 1`: both runtimes at 1,000 and at 20,000
- * messages/s for 10 s each, interleaved). For `node`, build the package first
- * (`deno task build:npm`). Broker: `RACECAR_BROKERS`, else one is started
- * (and stopped afterwards).
+ * messages/s for 10 s each, interleaved). Runtimes: `deno` and `node` (ours;
+ * for `node`, build the package first: `deno task build:npm`), `kafkajs`
+ * (KafkaJS `eachMessage`, bench/node/kafkajs_latency.mjs; needs
+ * `npm ci --prefix bench/node`, which compare.ts runs on first use) and `kcat`
+ * (the floor). Broker: `RACECAR_BROKERS`, else one is started (and stopped
+ * afterwards).
  *
  * For each round, rate and runtime:
  * 1. Creates a topic of 6 partitions and writes one warm-up message.
@@ -18,8 +21,10 @@
  *    "start to running" ends when it printed `Wrooooom!` (loaded, about to
  *    join the group).
  * 3. Produces `rate` messages per second for `seconds` s from this process
- *    (FFI producer, `linger.ms=0`, create time set just before each send), and
- *    waits until all were processed: p50, p99 and max of their latencies.
+ *    (FFI producer with librdkafka's defaults, so `linger.ms` 5; create time set
+ *    just before each send), and waits until all were processed: p50, p99 and
+ *    max of their latencies, and of the producer's acknowledgements (the time
+ *    to the broker and back, the floor under every contender).
  * 4. Lets the consumer idle for 2 s, sends SIGTERM and times until it exited.
  *
  * Prints one JSON line per run, then a table.
