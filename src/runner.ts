@@ -21,7 +21,7 @@
 
 import { SETTINGS, snakeCase } from "./config/schema.ts";
 import { bindContext, type Consumer } from "./consumer.ts";
-import { DeliveryScope } from "./delivery.ts";
+import { DeliveryLane, DeliveryScope } from "./delivery.ts";
 import { ConfigError, type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
@@ -584,17 +584,21 @@ export class Runner {
     }
     // Offsets of messages that produced nothing are stored once per run of a
     // partition's messages: storing is local and cheap to delay, and the commit
-    // happens later anyway.
-    try {
-      for (const message of raw) {
-        await this.#makeRoom(state);
-        if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
-        if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
-        if (!(await this.#processOne(state, message))) return;
+    // happens later anyway. The run's messages are processed one after another,
+    // so they share one delivery context, each with its own scope.
+    const lane = new DeliveryLane();
+    await lane.run(async () => {
+      try {
+        for (const message of raw) {
+          await this.#makeRoom(state);
+          if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
+          if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
+          if (!(await this.#processOne(state, message, lane))) return;
+        }
+      } finally {
+        this.#store(state);
       }
-    } finally {
-      this.#store(state);
-    }
+    });
   }
 
   /** Back-pressure: waits while too many processed messages await their deliveries. */
@@ -671,9 +675,9 @@ export class Runner {
    * Processes one message and leaves its deliveries in flight; returns false
    * when the partition must stop for now.
    */
-  async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
+  async #processOne(state: PartitionState, raw: RawMessage, lane: DeliveryLane): Promise<boolean> {
     state.tracker.begin(raw.offset);
-    const failure = await this.#runProcess(state, raw);
+    const failure = await this.#runProcess(state, raw, lane);
     if (failure === undefined) return true;
     // Earlier messages' deliveries settle first; an earlier failure comes first.
     await this.#drain(state);
@@ -690,22 +694,28 @@ export class Runner {
 
   /**
    * Calls `process` on a message already begun in the tracker, and leaves its
-   * deliveries in flight; returns the failure, if it failed.
+   * deliveries in flight; returns the failure, if it failed. In a `lane` (one
+   * message after another) the lane's context carries the scope; without one
+   * (lanes by key run at once) the call gets a context of its own.
    */
   async #runProcess(
     state: PartitionState,
     raw: RawMessage,
+    lane?: DeliveryLane,
   ): Promise<{ error: unknown; message: Message } | undefined> {
     const retriesCount = state.pause.pausesCount;
     const message = new Message(raw, retriesCount);
     const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
-    let scope: DeliveryScope;
+    const scope = new DeliveryScope();
     try {
-      scope = await this.#events.instrument(
+      await this.#events.instrument(
         "process_message",
         payload,
-        () => this.#runInScope(() => this.#consumer.process!(message)),
+        () => {
+          const work = () => this.#consumer.process!(message);
+          return lane === undefined ? scope.run(work) : lane.within(scope, work);
+        },
       );
     } catch (error) {
       return { error, message };

@@ -6,6 +6,10 @@
  * that finds nothing moves the fake clock on by the time it was allowed to
  * wait, instead of waiting: the fake times seen are exactly the times the
  * runner chose.
+ *
+ * The commit interval is not the loop's: librdkafka commits stored offsets on
+ * its own timer (`auto.commit.interval.ms`), which the memory transport models
+ * inside polls. Its test runs on the broker (tests/suite/timer_scenarios.ts).
  */
 
 import assert from "node:assert/strict";

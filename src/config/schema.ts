@@ -11,6 +11,7 @@ import { kebabCase, snakeCase } from "../_case.ts";
 import { KEY_PARTITIONERS, LIBRDKAFKA_DEFAULTS } from "../_librdkafka.ts";
 import { tempDir } from "../_runtime.ts";
 import type { ErrorInfo } from "../errors.ts";
+import { FETCH_WAIT_MAX_MS } from "../kafka/_defaults.ts";
 
 /** The kinds of value a setting holds. `duration` is a number of seconds. */
 export type SettingType = "string" | "integer" | "float" | "duration" | "boolean" | "list" | "enum";
@@ -413,12 +414,12 @@ export const SETTINGS = {
     // The runner waits in whole milliseconds, and a wait of 0 would spin.
     min: 0.001,
     perClass: true,
-    description: "How long a poll waits for the first message when none has arrived (it " +
-      "returns as soon as one has), and how long a broker may hold a fetch open waiting for " +
-      "`fetch_min_bytes`. It bounds idle waits, not latency, and has no effect on batch size; " +
-      "stopping does not wait for it. Can be set per consumer class.",
-    rdkafka: "fetch.wait.max.ms",
-    scope: "consumer",
+    description: "How long a poll waits when no message has arrived (it returns as soon as " +
+      "one has): it bounds idle waits, not latency, and has no effect on batch size. The loop " +
+      "waits at most 1 s and never past the end of a pause, and a stop wakes it. Unlike " +
+      "racecar's, it does not set librdkafka's `fetch.wait.max.ms`, how long a broker holds " +
+      `a fetch that found nothing: Racecar sets that to ${FETCH_WAIT_MAX_MS} ms, as a longer ` +
+      "hold delays a resumed partition's retry. Can be set per consumer class.",
   },
   messageTimeout: {
     group: "Timeouts and intervals",

@@ -39,9 +39,12 @@ import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./
 import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
-import { newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
+import { cstr, newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
+
+/** How long {@link FfiConsumer}'s wake-up query may take; close waits for it. */
+const WAKE_TIMEOUT_MS = 1000;
 
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
@@ -85,6 +88,8 @@ export class FfiConsumer implements ConsumerTransport {
   /** Rebalance steps queued and not finished yet. */
   #pendingSteps = 0;
   #closed: Promise<void> | null = null;
+  /** {@link #wakeFetcher} queries in flight; the handle outlives them. */
+  readonly #wakes = new Set<Promise<void>>();
 
   /** Creates the consumer; throws a `ConfigError` for a refused property. */
   constructor(lib: Librdkafka, options: ConsumerOptions) {
@@ -383,6 +388,34 @@ export class FfiConsumer implements ConsumerTransport {
       const errno = lib.rd_kafka_resume_partitions(this.#client.rk, list);
       if (errno !== 0) throw kafkaError(lib, errno);
     });
+    for (const tp of partitions) this.#wakeFetcher(tp);
+  }
+
+  /**
+   * Makes the partition's leader thread fetch now. librdkafka decides what to
+   * fetch on the broker thread, which sleeps up to 1 s when it has nothing to
+   * fetch, and neither a resume nor a seek wakes it: a retry after a pause came
+   * up to 1 s late (bench/README.md, "Retry period"). Any request queued for the
+   * leader wakes that thread; a watermark query is the smallest the API offers.
+   * Its answer is not needed.
+   */
+  #wakeFetcher(tp: TopicPartition): void {
+    const lib = this.#lib;
+    const low = new BigInt64Array(1);
+    const high = new BigInt64Array(1);
+    const query = Promise.resolve(
+      lib.rd_kafka_query_watermark_offsets(
+        this.#client.rk,
+        cstr(tp.topic),
+        tp.partition,
+        low,
+        high,
+        WAKE_TIMEOUT_MS,
+      ),
+    ).then(() => {}, () => {}).finally(() => {
+      this.#wakes.delete(query);
+    });
+    this.#wakes.add(query);
   }
 
   /** Moves the fetch position of an assigned partition. */
@@ -458,6 +491,7 @@ export class FfiConsumer implements ConsumerTransport {
         this.#client.reportError(kafkaError(lib, errno));
       }
     } finally {
+      await Promise.all(this.#wakes);
       await this.#client.stop();
       this.#queueFreed = true;
       lib.rd_kafka_queue_destroy(this.#queue);

@@ -17,7 +17,7 @@ import type {
   ProducerTransport,
 } from "../transport.ts";
 import type { Cluster, ClusterClient } from "./_cluster.ts";
-import { readChoice, readInteger } from "./_config.ts";
+import { readBoolean, readChoice, readInteger } from "./_config.ts";
 import { kafkaError } from "./_errors.ts";
 import { topicStillUnknown } from "../_partition_count.ts";
 import { pickPartition } from "./_partitioner.ts";
@@ -49,6 +49,8 @@ export class MemoryProducer implements ProducerTransport {
   #maxBytes: number;
   #messageTimeoutMs: number;
   #queueMax: number;
+  /** librdkafka's `allow.auto.create.topics` (true for producers): ask the broker to create. */
+  #autoCreate: boolean;
   #queue: Pending[] = [];
   #client: ClusterClient;
   #closed = false;
@@ -80,6 +82,7 @@ export class MemoryProducer implements ProducerTransport {
       min: 0,
       max: 2_147_483_647,
     });
+    this.#autoCreate = readBoolean(config, "allow.auto.create.topics", true, CREATE);
     this.#client = {
       down: (error) => this.#options.onError?.(error),
       up: () => this.#drain(),
@@ -189,7 +192,7 @@ export class MemoryProducer implements ProducerTransport {
     const { topic } = record;
     let count = this.#cluster.partitionCount(topic);
     if (count === undefined) {
-      if (!this.#cluster.autoCreateTopics) {
+      if (!this.#cluster.autoCreateTopics || !this.#autoCreate) {
         throw kafkaError(
           "_UNKNOWN_TOPIC",
           `topic "${topic}" does not exist and auto-creation is off`,

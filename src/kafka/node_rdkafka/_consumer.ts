@@ -430,6 +430,12 @@ export class NodeRdkafkaConsumer implements ConsumerTransport {
     } catch (error) {
       throw toKafkaError(error, "Cannot resume partitions");
     }
+    // librdkafka's broker thread, which decides what to fetch, sleeps up to 1 s when it has
+    // nothing to fetch and a resume does not wake it; a request to the leader does (see
+    // FfiConsumer's #wakeFetcher). The answer is not needed.
+    for (const p of partitions) {
+      this.#client.queryWatermarkOffsets(p.topic, p.partition, 1000, () => {});
+    }
   }
 
   async seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void> {
