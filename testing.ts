@@ -32,7 +32,7 @@ import { classSettings, createRunner } from "./src/assembly.ts";
 import { defaultConfig, type RacecarConfig } from "./src/config/mod.ts";
 import type { Consumer, ConsumerClass } from "./src/consumer.ts";
 import type { Header, RawMessage } from "./src/kafka/transport.ts";
-import { createMemoryTransport, type MemoryTransport } from "./src/kafka/memory.ts";
+import { createMemoryTransport, type MemoryTransport } from "./src/kafka/memory/mod.ts";
 import { Message } from "./src/message.ts";
 import { type Bytes, type HeadersInit, toBytes, toHeaders } from "./src/producer.ts";
 import type { Runner } from "./src/runner.ts";
@@ -42,7 +42,7 @@ export {
   type MemoryBroker,
   type MemoryTransport,
   type MemoryTransportOptions,
-} from "./src/kafka/memory.ts";
+} from "./src/kafka/memory/mod.ts";
 
 /** Fields of a {@link fakeMessage}; everything but the value has a default. */
 export interface FakeMessageInit {
@@ -187,19 +187,26 @@ export async function testConsumer(
   };
   const runner = await createRunner(consumer, config, { transport });
 
-  // The highest offset handled (processed or dead-lettered) per partition.
-  const handled = new Map<string, number>();
-  const mark = (topic: string, partition: number, offset: number) => {
+  // What was handled (processed or dead-lettered) per partition: with `keyConcurrency` a later
+  // offset may be handled before an earlier one, so each offset counts.
+  const handled = new Map<string, Set<number>>();
+  const mark = (topic: string, partition: number, ...offsets: number[]) => {
     const key = `${topic}\u0000${partition}`;
-    handled.set(key, Math.max(handled.get(key) ?? -1, offset));
+    let set = handled.get(key);
+    if (set === undefined) handled.set(key, set = new Set());
+    for (const offset of offsets) set.add(offset);
   };
   runner.events.on("process_message", (e) => {
     if (e.error === undefined) mark(e.topic, e.partition, e.offset);
   });
   runner.events.on("process_batch", (e) => {
-    if (e.error === undefined) mark(e.topic, e.partition, e.lastOffset);
+    if (e.error === undefined) {
+      const offsets = [];
+      for (let offset = e.firstOffset; offset <= e.lastOffset; offset++) offsets.push(offset);
+      mark(e.topic, e.partition, ...offsets);
+    }
   });
-  runner.events.on("dead_letter", (e) => mark(e.topic, e.partition, Math.max(...e.offsets)));
+  runner.events.on("dead_letter", (e) => mark(e.topic, e.partition, ...e.offsets));
 
   let failure: unknown;
   let finished = false;
@@ -210,7 +217,7 @@ export async function testConsumer(
       finished = true;
     },
   );
-  const sent = new Map<string, number>();
+  const sent = new Map<string, number[]>();
   // Return once the consumer holds its partitions, so tests start from a known state.
   await Promise.race([
     new Promise<void>((resolve) => {
@@ -236,13 +243,18 @@ export async function testConsumer(
         ...(sendOptions.partition === undefined ? {} : { partition: sendOptions.partition }),
       });
       const key = `${report.topic}\u0000${report.partition}`;
-      sent.set(key, Math.max(sent.get(key) ?? -1, report.offset));
+      const offsets = sent.get(key);
+      if (offsets === undefined) sent.set(key, [report.offset]);
+      else offsets.push(report.offset);
     },
     async drain(timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (failure !== undefined) throw failure;
-        const pending = [...sent].filter(([key, offset]) => (handled.get(key) ?? -1) < offset);
+        const pending = [...sent].map(([key, offsets]) => {
+          const done = handled.get(key);
+          return [key, offsets.filter((offset) => !done?.has(offset))] as const;
+        }).filter(([, offsets]) => offsets.length > 0);
         if (pending.length === 0) return;
         if (finished) {
           throw new Error("Cannot drain: the consumer stopped with messages still unprocessed");
@@ -250,7 +262,9 @@ export async function testConsumer(
         if (Date.now() > deadline) {
           throw new Error(
             `Cannot drain within ${timeoutMs} ms: still waiting for ${
-              pending.map(([key, offset]) => `${key.replace("\u0000", "/")} up to ${offset}`)
+              pending.map(([key, offsets]) =>
+                `${key.replace("\u0000", "/")} up to ${offsets.at(-1)}`
+              )
                 .join(", ")
             }`,
           );

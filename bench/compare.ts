@@ -26,7 +26,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureBroker } from "../scripts/kafka.ts";
+import { ensureBroker } from "../scripts/kafka/mod.ts";
 import { ensureBun } from "../scripts/bun.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 import { MESSAGE_BYTES, produceWithKcat } from "./_produce.ts";

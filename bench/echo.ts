@@ -4,8 +4,11 @@
  * consumer that does not produce, both through the `Runner` in-process on the
  * Deno FFI adapter, on the same topic.
  *
- * Usage: `deno run -A bench/echo.ts [messages] [partitions] [rounds]`
- * (defaults 100,000 messages of 100 bytes, 6 partitions, 3 rounds). The
+ * Usage: `deno run -A bench/echo.ts [--transactional] [messages] [partitions] [rounds]`
+ * (defaults 100,000 messages of 100 bytes, 6 partitions, 3 rounds).
+ * `--transactional` adds a third contender, the same echo with
+ * `transactional` on (one Kafka transaction per polled batch of
+ * `fetch_messages` = 1000), and its throughput as a ratio of the plain echo. The
  * brokers are `RACECAR_BROKERS` (a local one is started when unset); with the
  * 3-broker cluster of `scripts/kafka_cluster.ts` the output topic gets
  * replication factor 3, so `acks=all` waits for the replicas. Needs `kcat`.
@@ -25,15 +28,18 @@ import type { Message } from "../src/message.ts";
 import { Runner } from "../src/runner.ts";
 import { MESSAGE_BYTES, produceWithKcat } from "./_produce.ts";
 
-const total = Number(Deno.args[0] ?? 100_000);
-const partitions = Number(Deno.args[1] ?? 6);
-const rounds = Number(Deno.args[2] ?? 3);
+const transactional = Deno.args.includes("--transactional");
+const args = Deno.args.filter((arg) => arg !== "--transactional");
+const total = Number(args[0] ?? 100_000);
+const partitions = Number(args[1] ?? 6);
+const rounds = Number(args[2] ?? 3);
 
 async function runnerSeconds(
   transport: Transport,
   brokers: string,
   input: string,
   output: string | undefined,
+  inTransactions = false,
 ): Promise<number> {
   let seen = 0;
   const stop = { runner: undefined as Runner | undefined };
@@ -58,8 +64,13 @@ async function runnerSeconds(
       "group.id": groupId,
       "auto.offset.reset": "earliest",
     },
-    producerConfig: { "bootstrap.servers": brokers, "acks": "all", "enable.idempotence": "true" },
-    settings: { clientId: "bench", groupId, fetchMessages: 1000 },
+    producerConfig: {
+      "bootstrap.servers": brokers,
+      "acks": "all",
+      "enable.idempotence": "true",
+      ...(inTransactions ? { "transactional.id": groupId } : {}),
+    },
+    settings: { clientId: "bench", groupId, fetchMessages: 1000, transactional: inTransactions },
   });
   stop.runner = runner;
   const started = performance.now();
@@ -98,9 +109,13 @@ async function main(): Promise<void> {
     await runnerSeconds(transport, broker.brokers, input, undefined);
     const plain: number[] = [];
     const echo: number[] = [];
+    const txn: number[] = [];
     for (let round = 0; round < rounds; round++) {
       plain.push(await runnerSeconds(transport, broker.brokers, input, undefined));
       echo.push(await runnerSeconds(transport, broker.brokers, input, output));
+      if (transactional) {
+        txn.push(await runnerSeconds(transport, broker.brokers, input, output, true));
+      }
     }
     await admin.deleteTopics([input, output], 30_000);
     await admin.close();
@@ -118,6 +133,12 @@ async function main(): Promise<void> {
       `echo        ${rate(median(echo))} msg/s  [${echo.map(rate).join(", ")}]`,
     );
     console.log(`ratio       ${(median(plain) / median(echo)).toFixed(2)}`);
+    if (transactional) {
+      console.log(
+        `echo (transactional)  ${rate(median(txn))} msg/s  [${txn.map(rate).join(", ")}]`,
+      );
+      console.log(`transactional / echo  ${(median(echo) / median(txn)).toFixed(2)}`);
+    }
   } finally {
     if (broker.startedHere) await broker.stop();
   }

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ensureBroker } from "../scripts/kafka.ts";
+import { ensureBroker } from "../scripts/kafka/mod.ts";
 import { ensureBun } from "../scripts/bun.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 

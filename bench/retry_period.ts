@@ -7,7 +7,7 @@
  *
  * Usage: `deno run -A bench/retry_period.ts [pause_timeout] [max_wait_time] [attempts] [racecar args...]`
  * (defaults: 1, racecar's default max_wait_time, 6; e.g. `1 5 6 --consumer
- * fetch.wait.max.ms=100`). Starts a local broker when
+ * fetch.wait.max.ms=1000`). Starts a local broker when
  * none answers (and stops it afterwards), or uses `RACECAR_BROKERS`.
  *
  * @module

@@ -15,7 +15,7 @@
 
 import { Consumer } from "../src/consumer.ts";
 import { Instrumenter } from "../src/events.ts";
-import { createMemoryTransport } from "../src/kafka/memory.ts";
+import { createMemoryTransport } from "../src/kafka/memory/mod.ts";
 import { installOpenTelemetry } from "../src/metrics/opentelemetry.ts";
 import { Runner } from "../src/runner.ts";
 

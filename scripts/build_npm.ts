@@ -1,14 +1,15 @@
 /**
  * Builds the npm package into `npm/dist/`: `deno run -A scripts/build_npm.ts`.
  *
- * 1. Stages the modules reachable from the entry points (`mod.ts`, `cli.ts`,
- *    `testing.ts` and the Node test runners `tests/node/*.node.ts`) into a temp
- *    dir, with `src/kafka/default_transport.node.ts` standing in for
- *    `src/kafka/default_transport.ts`, so the Deno layer of the FFI adapter is
- *    never part of the package (the build fails if anything reaches
- *    `src/kafka/ffi/deno/` or `src/kafka/ffi/mod.ts`); its koffi layer is.
- *    The Deno layer is emitted as JavaScript on its own (step 3), for Deno
- *    running the npm package (`deno run -A npm:racecar`).
+ * 1. Stages the modules reachable from the entry points (`mod.ts`, the exports
+ *    of deno.json and the Node test runners `tests/node/*.node.ts`) into a
+ *    temp dir. The Deno layer of the FFI adapter is never part of that (the
+ *    build fails if anything reaches `src/kafka/ffi/deno/` or
+ *    `src/kafka/ffi/mod.ts`: `src/kafka/default_transport.ts` loads it by a
+ *    specifier built at run time); its koffi layer is. The Deno layer is
+ *    emitted as JavaScript on its own (step 3), for Deno running the npm
+ *    package (`deno run -A npm:racecar`), and keeps its subpath export
+ *    (`racecar/adapters/deno-ffi`, without types).
  * 2. Compiles them with `tsc` from the `typescript` package
  *    (`rewriteRelativeImportExtensions`, NodeNext, ES2022, declarations, the
  *    strict flags of deno.json).
@@ -32,24 +33,18 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-/** Always part of the package, whether or not the entry points reach them yet. */
-const ADAPTER_MODULES = [
-  "src/kafka/default_transport.ts",
-  "src/kafka/node_rdkafka.ts",
-  "src/kafka/ffi/koffi/mod.ts",
-  "src/kafka/ffi/bun/mod.ts",
-  // Started as a Worker by the bun:ffi layer, never imported.
-  "src/kafka/ffi/bun/_worker.ts",
-];
 const NODE_TESTS_DIR = "tests/node";
 /** The Bun suite (`bun test npm/dist/tests/bun/*.bun.js`), compiled like the Node one. */
 const BUN_TESTS_DIR = "tests/bun";
-/** The Deno default transport and its Node replacement. */
-const SWAPS: Record<string, string> = {
-  "src/kafka/default_transport.ts": "src/kafka/default_transport.node.ts",
-};
+/** Started as a Worker by the bun:ffi layer (by URL), so no import reaches it. */
+const BUN_WORKER = "src/kafka/ffi/bun/_worker.ts";
 /** The Deno-only parts of the FFI adapter: its `Deno.dlopen` layer and entry (koffi shares the rest). */
 const FORBIDDEN_PREFIXES = ["src/kafka/ffi/deno/", "src/kafka/ffi/mod.ts"];
+
+/** Whether a module belongs to the Deno layer of the FFI adapter (emitted without tsc). */
+function denoOnly(rel: string): boolean {
+  return FORBIDDEN_PREFIXES.some((prefix) => rel.startsWith(prefix));
+}
 /** deno.json imports that are only needed to build, never at run time. */
 const BUILD_ONLY = new Set([
   "typescript",
@@ -125,13 +120,13 @@ async function stageModules(entries: string[], stage: string): Promise<Set<strin
     const rel = queue.shift()!;
     if (seen.has(rel)) continue;
     seen.add(rel);
-    if (FORBIDDEN_PREFIXES.some((prefix) => rel.startsWith(prefix))) {
+    if (denoOnly(rel)) {
       throw new Error(
         `Cannot build the npm package: "${rel}" is part of the Deno FFI adapter and must not ` +
-          `be reachable from the Node build (import it only from src/kafka/default_transport.ts)`,
+          `be reachable from the Node build (src/kafka/default_transport.ts loads it by a specifier built at run time)`,
       );
     }
-    const sourcePath = path.join(ROOT, SWAPS[rel] ?? rel);
+    const sourcePath = path.join(ROOT, rel);
     let source: string;
     try {
       source = await Deno.readTextFile(sourcePath);
@@ -171,7 +166,6 @@ async function run(command: string, args: string[], cwd: string): Promise<void> 
 async function ffiAdapterModules(): Promise<{ files: string[]; imports: string[] }> {
   const files: string[] = [];
   const imports = new Set<string>();
-  const forbidden = (rel: string) => FORBIDDEN_PREFIXES.some((prefix) => rel.startsWith(prefix));
   const candidates: string[] = [];
   for (const prefix of FORBIDDEN_PREFIXES) {
     if (prefix.endsWith(".ts")) {
@@ -191,7 +185,7 @@ async function ffiAdapterModules(): Promise<{ files: string[]; imports: string[]
         path.resolve(path.dirname(path.join(ROOT, rel)), specifier),
       )
         .split(path.sep).join("/");
-      if (!forbidden(target)) imports.add(target);
+      if (!denoOnly(target)) imports.add(target);
     }
   }
   return { files: files.sort(), imports: [...imports].sort() };
@@ -245,17 +239,21 @@ function tsconfig(denoJson: DenoJson, outDir: string): unknown {
   };
 }
 
+/** One subpath of the npm export map. */
+export type NpmExport = { types?: string; import: string } | string;
+
 /**
  * The npm export map, derived from deno.json's: each subpath names the same
- * module on JSR and npm (`./cli.ts` becomes `./cli.js` with `./cli.d.ts`).
+ * module on JSR and npm (`./cli.ts` becomes `./cli.js` with `./cli.d.ts`). The
+ * Deno layer of the FFI adapter has no declarations: only Deno can load it.
  */
-export function npmExports(
-  denoExports: Record<string, string>,
-): Record<string, { types: string; import: string } | string> {
-  const exports: Record<string, { types: string; import: string } | string> = {};
+export function npmExports(denoExports: Record<string, string>): Record<string, NpmExport> {
+  const exports: Record<string, NpmExport> = {};
   for (const [subpath, target] of Object.entries(denoExports)) {
     const base = target.replace(/\.ts$/, "");
-    exports[subpath] = { types: `${base}.d.ts`, import: `${base}.js` };
+    exports[subpath] = denoOnly(target.replace(/^\.\//, ""))
+      ? { import: `${base}.js` }
+      : { types: `${base}.d.ts`, import: `${base}.js` };
   }
   exports["./package.json"] = "./package.json";
   return exports;
@@ -271,7 +269,7 @@ export function packageJson(
 ): Record<string, unknown> {
   const exports = npmExports(denoJson.exports ?? {});
   const main = exports["."];
-  if (main === undefined || typeof main === "string") {
+  if (main === undefined || typeof main === "string" || main.types === undefined) {
     throw new Error('Cannot build the npm package: deno.json has no "." export');
   }
   return {
@@ -339,7 +337,7 @@ export async function buildNpm(
   const outDir = path.resolve(ROOT, options.outDir ?? "npm/dist");
   const denoJson = JSON.parse(await Deno.readTextFile(path.join(ROOT, "deno.json"))) as DenoJson;
 
-  // The library and every export (cli.ts, racecarctl.ts, testing.ts, metrics.ts).
+  // The library and every export (cli.ts, racecarctl.ts, testing.ts, metrics.ts, the adapters).
   const entries = ["mod.ts", ...Object.values(denoJson.exports ?? {}).map((e) => e.slice(2))];
   for (const entry of entries) {
     if (!(await exists(path.join(ROOT, entry)))) {
@@ -347,7 +345,11 @@ export async function buildNpm(
     }
   }
   const ffiModules = await ffiAdapterModules();
-  const modules = [...entries, ...ADAPTER_MODULES, ...ffiModules.imports];
+  const modules = [
+    ...entries.filter((entry) => !denoOnly(entry)),
+    ...ffiModules.imports,
+    BUN_WORKER,
+  ];
   try {
     for await (const item of Deno.readDir(path.join(ROOT, NODE_TESTS_DIR))) {
       if (item.isFile && item.name.endsWith(".node.ts")) {

@@ -11,7 +11,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureBroker } from "./kafka.ts";
+import { ensureBroker } from "./kafka/mod.ts";
 import { installDependencies } from "./setup.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 import { Producer } from "../src/producer.ts";

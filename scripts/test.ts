@@ -13,7 +13,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureBroker } from "./kafka.ts";
+import { ensureBroker } from "./kafka/mod.ts";
 import { installDependencies, nodeHeadersDir } from "./setup.ts";
 import { bunSuite } from "./_bun_suite.ts";
 

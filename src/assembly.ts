@@ -8,7 +8,7 @@
  * ```ts
  * import { Consumer, type Message } from "../mod.ts";
  * import { defaultConfig } from "./config/mod.ts";
- * import { createMemoryTransport } from "./kafka/memory.ts";
+ * import { createMemoryTransport } from "./kafka/memory/mod.ts";
  * import { classSettings, createRunner } from "./assembly.ts";
  *
  * const greeted: string[] = [];
@@ -131,11 +131,51 @@ export async function createRunner(
     consumer,
     transport,
     consumerConfig: consumerConfig(effective, subscription, { statistics }),
-    producerConfig: producer.config,
+    producerConfig: effective.transactional
+      ? transactionalProducerConfig(producer.config, effective.transactionalId ?? groupId)
+      : producer.config,
     producerSettings: producer.settings,
     settings: runnerSettings(effective, groupId),
     ...(options.instrumenter === undefined ? {} : { instrumenter: options.instrumenter }),
   });
+}
+
+/**
+ * librdkafka's `transaction.timeout.ms` default, kept for transactional
+ * runners: a worker that died with a transaction open holds back
+ * read_committed readers of its output partitions until the coordinator
+ * aborts it after this long (or until its successor starts).
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * A `transactional` runner's producer properties: its `transactional.id`,
+ * and a message timeout no longer than the transaction timeout (librdkafka
+ * insists that a message may not outlive its transaction): `message_timeout`
+ * is capped at `transaction.timeout.ms`, {@link TRANSACTION_TIMEOUT_MS} unless
+ * a `producer` entry sets it.
+ *
+ * @example
+ * ```ts
+ * import { transactionalProducerConfig } from "./assembly.ts";
+ * const props = transactionalProducerConfig({ "message.timeout.ms": "300000" }, "orders");
+ * console.assert(props["transactional.id"] === "orders");
+ * console.assert(props["transaction.timeout.ms"] === "60000");
+ * console.assert(props["message.timeout.ms"] === "60000");
+ * ```
+ */
+export function transactionalProducerConfig(
+  config: ConfigMap,
+  transactionalId: string,
+): ConfigMap {
+  const transactionMs = Number(config["transaction.timeout.ms"] ?? TRANSACTION_TIMEOUT_MS);
+  const messageMs = Number(config["message.timeout.ms"] ?? transactionMs);
+  return {
+    ...config,
+    "transactional.id": transactionalId,
+    "transaction.timeout.ms": String(transactionMs),
+    "message.timeout.ms": String(Math.min(messageMs, transactionMs)),
+  };
 }
 
 /** The runner's settings from a configuration. */
@@ -152,12 +192,14 @@ export function runnerSettings(config: RacecarConfig, groupId: string): RunnerSe
     deadLetterTopic: config.deadLetterTopic,
     deadLetterSafetyLimit: config.deadLetterSafetyLimit,
     concurrency: config.concurrency,
+    keyConcurrency: config.keyConcurrency,
     maxPendingDeliveries: config.maxPendingDeliveries,
     maxPendingDeliveriesTotal: config.maxPendingDeliveriesTotal,
     synchronousCommits: config.synchronousCommits,
     revokeTimeout: config.revokeTimeout,
     shutdownTimeout: config.shutdownTimeout,
     logSummaryInterval: config.logSummaryInterval,
+    transactional: config.transactional,
     ...(config.onError === undefined ? {} : { onError: config.onError }),
   };
 }

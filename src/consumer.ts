@@ -79,6 +79,13 @@ export abstract class Consumer {
   static parallelWorkers?: number;
   /** Partitions processed at the same time in one process. @default 1 */
   static concurrency?: number;
+  /**
+   * Keys of one partition processed at the same time, in order per key; `1`
+   * processes a partition strictly in order (`key_concurrency`). @default 1
+   */
+  static keyConcurrency?: number;
+  /** Process each batch in one Kafka transaction (exactly-once). @default false */
+  static transactional?: boolean;
 
   /**
    * Subscribes this consumer class to one or more topics. Call it in a static

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { isRetriable, LIBRDKAFKA_ERRORS as E } from "./_librdkafka.ts";
+
 /**
  * What went wrong, as a stable string: one of Racecar's own codes, or, for a
  * {@link KafkaError}, librdkafka's name for its error (`ERR_` + the name, e.g.
@@ -132,6 +134,11 @@ export class LibraryNotFoundError extends RacecarError {
 export interface KafkaErrorOptions extends RacecarErrorOptions {
   /** The client cannot be used any more. @default false */
   fatal?: boolean;
+  /**
+   * The open transaction cannot commit any more: abort it, then start over
+   * (librdkafka's `rd_kafka_error_txn_requires_abort`). @default false
+   */
+  txnRequiresAbort?: boolean;
 }
 
 /**
@@ -146,6 +153,11 @@ export class KafkaError extends RacecarError {
   readonly errno: number;
   /** The client cannot be used any more. */
   readonly fatal: boolean;
+  /**
+   * A transactional producer's open transaction must be aborted before
+   * anything else (the work in it is then done again); see `src/transaction.ts`.
+   */
+  readonly txnRequiresAbort: boolean;
 
   /** Creates an error from librdkafka's code, name (`ERR_...`) and message. */
   constructor(errno: number, code: string, message: string, options: KafkaErrorOptions = {}) {
@@ -156,94 +168,71 @@ export class KafkaError extends RacecarError {
     this.name = "KafkaError";
     this.errno = errno;
     this.fatal = options.fatal ?? false;
+    this.txnRequiresAbort = options.txnRequiresAbort ?? false;
   }
 }
 
-/** Error codes that callers meet often enough to name. */
+/** Error codes that callers meet often enough to name (librdkafka's numbers, `_librdkafka.ts`). */
 export const ErrorCode = {
   /** Local: message timed out (delivery gave up after `message.timeout.ms`). */
-  MSG_TIMED_OUT: -192,
+  MSG_TIMED_OUT: E._MSG_TIMED_OUT[0],
   /** Local: broker transport failure. */
-  TRANSPORT: -195,
+  TRANSPORT: E._TRANSPORT[0],
   /** Local: all brokers are down. */
-  ALL_BROKERS_DOWN: -187,
+  ALL_BROKERS_DOWN: E._ALL_BROKERS_DOWN[0],
   /** Local: the producer queue is full. */
-  QUEUE_FULL: -184,
+  QUEUE_FULL: E._QUEUE_FULL[0],
   /** Local: timed out. */
-  TIMED_OUT: -185,
+  TIMED_OUT: E._TIMED_OUT[0],
   /** Local: no offset to commit. */
-  NO_OFFSET: -168,
+  NO_OFFSET: E._NO_OFFSET[0],
   /** Local: erroneous state (e.g. a partition no longer assigned). */
-  STATE: -172,
+  STATE: E._STATE[0],
   /** Local: authentication failure. */
-  AUTHENTICATION: -169,
+  AUTHENTICATION: E._AUTHENTICATION[0],
   /** Local: SSL error. */
-  SSL: -181,
+  SSL: E._SSL[0],
   /** Local: unknown topic. */
-  UNKNOWN_TOPIC: -188,
+  UNKNOWN_TOPIC: E._UNKNOWN_TOPIC[0],
   /** Local: unknown partition. */
-  UNKNOWN_PARTITION: -190,
+  UNKNOWN_PARTITION: E._UNKNOWN_PARTITION[0],
   /** Local: invalid argument or configuration. */
-  INVALID_ARG: -186,
+  INVALID_ARG: E._INVALID_ARG[0],
   /** Local: maximum poll interval exceeded. */
-  MAX_POLL_EXCEEDED: -147,
+  MAX_POLL_EXCEEDED: E._MAX_POLL_EXCEEDED[0],
   /** Local: a fatal error was raised. */
-  FATAL: -150,
+  FATAL: E._FATAL[0],
   /** Local: the assignment was lost. */
-  ASSIGNMENT_LOST: -142,
+  ASSIGNMENT_LOST: E._ASSIGNMENT_LOST[0],
   /** Broker: unknown topic or partition. */
-  UNKNOWN_TOPIC_OR_PART: 3,
+  UNKNOWN_TOPIC_OR_PART: E.UNKNOWN_TOPIC_OR_PART[0],
   /** Broker: message size too large. */
-  MSG_SIZE_TOO_LARGE: 10,
+  MSG_SIZE_TOO_LARGE: E.MSG_SIZE_TOO_LARGE[0],
   /** Broker: not coordinator. */
-  NOT_COORDINATOR: 16,
+  NOT_COORDINATOR: E.NOT_COORDINATOR[0],
   /** Broker: message batch larger than the configured segment size. */
-  RECORD_LIST_TOO_LARGE: 18,
+  RECORD_LIST_TOO_LARGE: E.RECORD_LIST_TOO_LARGE[0],
   /** Broker: topic authorization failed. */
-  TOPIC_AUTHORIZATION_FAILED: 29,
+  TOPIC_AUTHORIZATION_FAILED: E.TOPIC_AUTHORIZATION_FAILED[0],
   /** Broker: group authorization failed. */
-  GROUP_AUTHORIZATION_FAILED: 30,
+  GROUP_AUTHORIZATION_FAILED: E.GROUP_AUTHORIZATION_FAILED[0],
   /** Broker: topic already exists. */
-  TOPIC_ALREADY_EXISTS: 36,
+  TOPIC_ALREADY_EXISTS: E.TOPIC_ALREADY_EXISTS[0],
   /** Broker: SASL authentication failed. */
-  SASL_AUTHENTICATION_FAILED: 58,
+  SASL_AUTHENTICATION_FAILED: E.SASL_AUTHENTICATION_FAILED[0],
   /** Local: not implemented (e.g. group listing under node-rdkafka). */
-  NOT_IMPLEMENTED: -170,
+  NOT_IMPLEMENTED: E._NOT_IMPLEMENTED[0],
   /** Local: host resolution failure. */
-  RESOLVE: -193,
+  RESOLVE: E._RESOLVE[0],
   /** Broker: the generation id is not the group's current one. */
-  ILLEGAL_GENERATION: 22,
+  ILLEGAL_GENERATION: E.ILLEGAL_GENERATION[0],
   /** Broker: the member id is not in the group (e.g. a commit from outside an active group). */
-  UNKNOWN_MEMBER_ID: 25,
+  UNKNOWN_MEMBER_ID: E.UNKNOWN_MEMBER_ID[0],
   /** Broker: the group is rebalancing. */
-  REBALANCE_IN_PROGRESS: 27,
+  REBALANCE_IN_PROGRESS: E.REBALANCE_IN_PROGRESS[0],
 } as const;
 
-const RETRIABLE = new Set<number>([
-  ErrorCode.MSG_TIMED_OUT,
-  ErrorCode.TRANSPORT,
-  ErrorCode.ALL_BROKERS_DOWN,
-  ErrorCode.QUEUE_FULL,
-  ErrorCode.TIMED_OUT,
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.MAX_POLL_EXCEEDED,
-  ErrorCode.ASSIGNMENT_LOST,
-  -166, // timed out in queue
-  5, // leader not available
-  6, // not leader for partition
-  7, // request timed out
-  13, // network exception
-  14, // coordinator load in progress
-  15, // coordinator not available
-  19, // not enough replicas
-  20, // not enough replicas after append
-  27, // rebalance in progress
-]);
-
-/** Whether librdkafka's error code names a condition that can pass on its own. */
-export function isRetriable(errno: number): boolean {
-  return RETRIABLE.has(errno);
-}
+export { isRetriable } from "./_librdkafka.ts";
 
 /**
  * A message produced by a consumer (or through the standalone producer) that
@@ -262,6 +251,7 @@ export class DeliveryError extends KafkaError {
       cause,
       fatal: cause.fatal,
       retriable: cause.retriable,
+      txnRequiresAbort: cause.txnRequiresAbort,
     });
     this.name = "DeliveryError";
     this.topic = topic;

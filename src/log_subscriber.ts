@@ -28,6 +28,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "./_topic_partition.ts";
 import { unrefInterval } from "./_runtime.ts";
 import { ErrorCode, KafkaError } from "./errors.ts";
 import type { BasePayload, Instrumenter } from "./events.ts";
@@ -287,7 +288,7 @@ function processingLines(events: Instrumenter): (() => void)[] {
         failed: p.error === undefined ? "" : " (failed)",
       });
     }
-    const key = `${p.topic}/${p.partition}`;
+    const key = topicPartitionKey(p.topic, p.partition);
     const batch = batches.get(key);
     const failed = p.error === undefined ? 0 : 1;
     if (batch === undefined) {

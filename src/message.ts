@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "./_topic_partition.ts";
 import type { Header, RawMessage, TimestampType } from "./kafka/transport.ts";
 
 const decoder = new TextDecoder();
@@ -102,6 +103,6 @@ export class Message {
   }
 
   #where(): string {
-    return `${this.topic}/${this.partition}@${this.offset}`;
+    return `${topicPartitionKey(this.topic, this.partition)}@${this.offset}`;
   }
 }

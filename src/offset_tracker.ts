@@ -108,4 +108,18 @@ export class OffsetTracker {
     this.#finished.clear();
     this.#lastBegun = this.#next === undefined ? -1 : this.#next - 1;
   }
+
+  /**
+   * Starts over at `offset`, forgetting even the finished prefix: after an
+   * aborted transaction, whose finished work was rolled back, the partition
+   * goes back to `offset` and begins it again.
+   */
+  rewind(offset: number): void {
+    this.#order = [];
+    this.#head = 0;
+    this.#finished.clear();
+    this.#lastBegun = offset - 1;
+    this.#next = undefined;
+    this.#taken = undefined;
+  }
 }

@@ -7,15 +7,8 @@
  * @module
  */
 
-/** Partitioner names accepted by librdkafka's `partitioner` property. */
-export type PartitionerName =
-  | "consistent"
-  | "consistent_random"
-  | "murmur2"
-  | "murmur2_random"
-  | "fnv1a"
-  | "fnv1a_random"
-  | "random";
+export type { PartitionerName } from "./_librdkafka.ts";
+import type { PartitionerName } from "./_librdkafka.ts";
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);

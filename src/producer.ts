@@ -6,6 +6,7 @@
  * @module
  */
 
+import { LIBRDKAFKA_DEFAULTS } from "./_librdkafka.ts";
 import { SETTINGS } from "./config/schema.ts";
 import { DeliveryScope } from "./delivery.ts";
 import { DeliveryError, ErrorCode, KafkaError } from "./errors.ts";
@@ -61,7 +62,7 @@ export interface ProducerSettings {
 }
 
 /** {@link ProducerSettings.partitionCountMaxAgeMs} when not set: librdkafka's metadata refresh interval. */
-export const PARTITION_COUNT_MAX_AGE_MS = 300_000;
+export const PARTITION_COUNT_MAX_AGE_MS = LIBRDKAFKA_DEFAULTS["topic.metadata.refresh.interval.ms"];
 
 /** How long reading a topic's partition count may take. */
 const PARTITION_COUNT_TIMEOUT_MS = 10_000;
@@ -95,7 +96,7 @@ export function toHeaders(headers: HeadersInit | undefined): Header[] {
  * @example
  * ```ts
  * import { Producer } from "./producer.ts";
- * import { createMemoryTransport } from "./kafka/memory.ts";
+ * import { createMemoryTransport } from "./kafka/memory/mod.ts";
  *
  * const transport = createMemoryTransport(); // or loadDefaultTransport() for Kafka
  * transport.broker.createTopic("greetings", 1);

@@ -21,17 +21,20 @@
 
 import { SETTINGS, snakeCase } from "./config/schema.ts";
 import { bindContext, type Consumer } from "./consumer.ts";
-import { DeliveryScope } from "./delivery.ts";
-import { type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
+import { DeliveryLane, DeliveryScope } from "./delivery.ts";
+import { ConfigError, type ErrorInfo, KafkaError, RacecarError } from "./errors.ts";
 import { Instrumenter } from "./events.ts";
 import type {
   ConfigMap,
   ConsumerTransport,
+  ProducerTransport,
   RawMessage,
   RebalanceEvent,
   TopicPartition,
+  TopicPartitionOffset,
   Transport,
 } from "./kafka/transport.ts";
+import { laneOf, runByKey } from "./key_lanes.ts";
 import { forwardClientLog, logger } from "./logger.ts";
 import { installLogSubscriber } from "./log_subscriber.ts";
 import { Message } from "./message.ts";
@@ -44,6 +47,8 @@ import {
   type ProducerSettings,
   toBytes,
 } from "./producer.ts";
+import { assertTransactions, Transactions } from "./transaction.ts";
+import { topicPartitionKey } from "./_topic_partition.ts";
 
 /**
  * The runner's behaviour, in racecar's terms (times in seconds). Each optional
@@ -78,6 +83,11 @@ export interface RunnerSettings {
   /** Partitions processed at the same time (`concurrency`). */
   concurrency?: number;
   /**
+   * Keys of one partition processed at the same time by `process`, in order
+   * per key (`key_concurrency`; see `key_lanes.ts`). 1: strictly in order.
+   */
+  keyConcurrency?: number;
+  /**
    * Processed messages of one partition whose deliveries may be in flight
    * before `process` waits for the oldest (`max_pending_deliveries`).
    */
@@ -98,6 +108,12 @@ export interface RunnerSettings {
   onError?: (error: unknown, info: ErrorInfo) => void | Promise<void>;
   /** Seconds between summary lines of a lasting Kafka problem (see `log_subscriber.ts`). @default 60 */
   logSummaryInterval?: number;
+  /**
+   * Process each polled batch in one Kafka transaction, so its output and its
+   * offsets are committed together (`transactional`; see `transaction.ts`).
+   * `producerConfig` must then set `transactional.id`.
+   */
+  transactional?: boolean;
 }
 
 /** Everything a runner needs. */
@@ -142,6 +158,11 @@ interface PartitionState {
   readonly deliveries: Set<Promise<void>>;
   /** The earliest message whose delivery failed; handled before more work here. */
   failedDelivery: { raw: RawMessage; error: unknown; retriesCount: number } | undefined;
+  /**
+   * The failed message an aborted transaction went back past: the retries are
+   * forgotten only once the work got beyond it (`transactional`).
+   */
+  failedOffset: number | undefined;
 }
 
 const log = logger("runner");
@@ -152,7 +173,7 @@ const LOOP_TURN_MS = 1000;
 const SEEK_RETRY_MS = 100;
 
 function key(tp: TopicPartition): string {
-  return `${tp.topic}\u0000${tp.partition}`;
+  return topicPartitionKey(tp.topic, tp.partition);
 }
 
 /**
@@ -211,6 +232,9 @@ export class Runner {
   readonly #deliveries = new Set<Promise<void>>();
   #kafka: ConsumerTransport | undefined;
   #producer: Producer | undefined;
+  #producerTransport: ProducerTransport | undefined;
+  /** The transactions of a `transactional` runner. */
+  #txn: Transactions | undefined;
   /** What the consumer produced outside processing (from `setup`): delivered at shutdown. */
   readonly #unscoped = new DeliveryScope();
   #stopRequested = false;
@@ -248,6 +272,7 @@ export class Runner {
         SETTINGS.pauseWithExponentialBackoff.default,
       deadLetterSafetyLimit: s.deadLetterSafetyLimit ?? SETTINGS.deadLetterSafetyLimit.default,
       concurrency: s.concurrency ?? SETTINGS.concurrency.default,
+      keyConcurrency: s.keyConcurrency ?? SETTINGS.keyConcurrency.default,
       maxPendingDeliveries: s.maxPendingDeliveries ?? SETTINGS.maxPendingDeliveries.default,
       maxPendingDeliveriesTotal: s.maxPendingDeliveriesTotal ??
         SETTINGS.maxPendingDeliveriesTotal.default,
@@ -255,8 +280,28 @@ export class Runner {
       revokeTimeout: s.revokeTimeout ?? SETTINGS.revokeTimeout.default,
       shutdownTimeout: s.shutdownTimeout ?? SETTINGS.shutdownTimeout.default,
       logSummaryInterval: s.logSummaryInterval ?? SETTINGS.logSummaryInterval.default,
+      transactional: s.transactional ?? SETTINGS.transactional.default,
     };
     validateSettings(this.#settings, this.#className);
+    if (this.#settings.transactional) {
+      assertTransactions(this.#transport, this.#className);
+      if (this.#settings.keyConcurrency > 1 && this.#settings.deadLetterTopic !== undefined) {
+        // A dead letter lets the partition go on while other keys' finished work past the gap
+        // is done again: committed twice, in two transactions.
+        throw new ConfigError(
+          `Cannot run ${this.#className}: 'transactional' with 'key_concurrency' ` +
+            `(${this.#settings.keyConcurrency}) cannot dead-letter exactly once; unset ` +
+            `'dead_letter_topic', or set 'key_concurrency' to 1`,
+          { key: "transactional" },
+        );
+      }
+      if (!this.#producerConfig["transactional.id"]) {
+        throw new RangeError(
+          `Cannot run ${this.#className} transactionally: the producer configuration has no ` +
+            `'transactional.id' (createRunner derives it from 'transactional_id')`,
+        );
+      }
+    }
     if (
       typeof this.#consumer.process !== "function" &&
       typeof this.#consumer.processBatch !== "function"
@@ -264,6 +309,15 @@ export class Runner {
       throw new RacecarError(
         "NO_PROCESS_METHOD",
         `Cannot run ${this.#className}: implement process(message) or processBatch(messages)`,
+      );
+    }
+    if (this.#settings.keyConcurrency > 1 && typeof this.#consumer.processBatch === "function") {
+      throw new ConfigError(
+        `Cannot run ${this.#className}: 'key_concurrency' (${this.#settings.keyConcurrency}) ` +
+          `needs a consumer that implements process(message), and this one implements ` +
+          `processBatch(messages), which gets a partition's messages in one call; set ` +
+          `'key_concurrency' to 1, or implement process instead`,
+        { key: "keyConcurrency" },
       );
     }
     const ctor = this.#consumer.constructor as typeof Consumer;
@@ -361,6 +415,11 @@ export class Runner {
         produce: (value, options) => this.#produce(value, options),
         deliver: () => this.#deliver(DeliveryScope.current() ?? this.#unscoped),
       });
+      if (this.#settings.transactional) {
+        this.#sharedProducer();
+        this.#txn = new Transactions(this.#producerTransport!, this.#kafka);
+        await this.#txn.init();
+      }
       await this.#consumer.setup?.();
       const topics = [
         ...new Set(
@@ -416,7 +475,11 @@ export class Runner {
         await this.#sleep(Math.min(50 * 2 ** pollTries, this.#settings.maxWaitTime * 1000));
         continue;
       }
-      if (messages.length > 0) await this.#processAll(messages);
+      if (messages.length > 0) {
+        await (this.#txn === undefined
+          ? this.#processAll(messages)
+          : this.#processInTransaction(messages));
+      }
       this.#events.emit("main_loop", () => ({
         ...base,
         messageCount: messages.length,
@@ -443,6 +506,41 @@ export class Runner {
     return Math.max(0, Math.ceil(ms));
   }
 
+  /**
+   * Processes a batch in one transaction (`transactional`): its output and
+   * offsets commit together; or it aborts, and every partition it touched goes
+   * back to where the transaction began.
+   */
+  async #processInTransaction(messages: RawMessage[]): Promise<void> {
+    const txn = this.#txn!;
+    await txn.begin();
+    try {
+      await this.#processAll(messages);
+      // Offsets are recorded as deliveries succeed; a failed one is handled (and dooms it) now.
+      while (this.#deliveries.size > 0) await Promise.allSettled(this.#deliveries);
+      await this.#handleFailedDeliveries();
+    } catch (error) {
+      txn.doom(error);
+      await txn.end().catch((abortError) =>
+        log.error("Aborting the transaction failed: {error}", { error: abortError })
+      );
+      throw error;
+    }
+    for (const position of await txn.end()) this.#rewind(position);
+  }
+
+  /** After an aborted transaction: the partition goes back to `position`, its last commit. */
+  #rewind(position: TopicPartitionOffset): void {
+    const state = this.#partitions.get(key(position));
+    if (state === undefined || state.revoked) return;
+    if (state.pause.paused && state.resumeAt !== undefined) state.failedOffset = state.resumeAt;
+    state.tracker.rewind(position.offset);
+    state.failedDelivery = undefined;
+    state.resumeAt = position.offset;
+    // Whatever was fetched after it is dropped; #resumeExpiredPauses seeks back and resumes.
+    this.#kafka!.pause([state.tp]);
+  }
+
   /** Splits a batch by partition and processes each, `concurrency` at a time. */
   async #processAll(messages: RawMessage[]): Promise<void> {
     const groups = new Map<string, RawMessage[]>();
@@ -462,6 +560,7 @@ export class Runner {
           state === undefined || state.revoked || state.pause.paused ||
           state.resumeAt !== undefined
         ) continue;
+        this.#txn?.touch(state.tp, group[0]!.offset);
         const work = this.#processPartition(state, group);
         state.inFlight = work;
         try {
@@ -479,19 +578,27 @@ export class Runner {
       await this.#processBatch(state, raw);
       return;
     }
+    if (this.#settings.keyConcurrency > 1) {
+      await this.#processByKey(state, raw);
+      return;
+    }
     // Offsets of messages that produced nothing are stored once per run of a
     // partition's messages: storing is local and cheap to delay, and the commit
-    // happens later anyway.
-    try {
-      for (const message of raw) {
-        await this.#makeRoom(state);
-        if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
-        if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
-        if (!(await this.#processOne(state, message))) return;
+    // happens later anyway. The run's messages are processed one after another,
+    // so they share one delivery context, each with its own scope.
+    const lane = new DeliveryLane();
+    await lane.run(async () => {
+      try {
+        for (const message of raw) {
+          await this.#makeRoom(state);
+          if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
+          if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
+          if (!(await this.#processOne(state, message, lane))) return;
+        }
+      } finally {
+        this.#store(state);
       }
-    } finally {
-      this.#store(state);
-    }
+    });
   }
 
   /** Back-pressure: waits while too many processed messages await their deliveries. */
@@ -557,8 +664,9 @@ export class Runner {
       ...messageFields(message),
     });
     if (outcome === "skipped" && !state.revoked) {
-      // Dead-lettered; later messages were dropped from the tracker: read them again.
-      state.resumeAt = raw.offset + 1;
+      // Dead-lettered; later messages were dropped from the tracker: read them again from the
+      // end of the finished prefix (past later messages that were delivered already).
+      state.resumeAt = state.tracker.next ?? raw.offset + 1;
       this.#kafka!.pause([state.tp]);
     }
   }
@@ -567,44 +675,133 @@ export class Runner {
    * Processes one message and leaves its deliveries in flight; returns false
    * when the partition must stop for now.
    */
-  async #processOne(state: PartitionState, raw: RawMessage): Promise<boolean> {
+  async #processOne(state: PartitionState, raw: RawMessage, lane: DeliveryLane): Promise<boolean> {
+    state.tracker.begin(raw.offset);
+    const failure = await this.#runProcess(state, raw, lane);
+    if (failure === undefined) return true;
+    // Earlier messages' deliveries settle first; an earlier failure comes first.
+    await this.#drain(state);
+    if (state.failedDelivery !== undefined) {
+      await this.#deliveryFailed(state);
+      return false;
+    }
+    // Dead-lettered: the partition moves on; otherwise it waits for the retry.
+    return (await this.#failed(state, [raw], failure.error, {
+      consumerClass: this.#className,
+      ...messageFields(failure.message),
+    })) === "skipped";
+  }
+
+  /**
+   * Calls `process` on a message already begun in the tracker, and leaves its
+   * deliveries in flight; returns the failure, if it failed. In a `lane` (one
+   * message after another) the lane's context carries the scope; without one
+   * (lanes by key run at once) the call gets a context of its own.
+   */
+  async #runProcess(
+    state: PartitionState,
+    raw: RawMessage,
+    lane?: DeliveryLane,
+  ): Promise<{ error: unknown; message: Message } | undefined> {
     const retriesCount = state.pause.pausesCount;
     const message = new Message(raw, retriesCount);
     const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
-    state.tracker.begin(raw.offset);
-    let scope: DeliveryScope;
+    const scope = new DeliveryScope();
     try {
-      scope = await this.#events.instrument(
+      await this.#events.instrument(
         "process_message",
         payload,
-        () => this.#runInScope(() => this.#consumer.process!(message)),
+        () => {
+          const work = () => this.#consumer.process!(message);
+          return lane === undefined ? scope.run(work) : lane.within(scope, work);
+        },
       );
     } catch (error) {
-      // Earlier messages' deliveries settle first; an earlier failure comes first.
-      await this.#drain(state);
-      if (state.failedDelivery !== undefined) {
-        await this.#deliveryFailed(state);
-        return false;
-      }
-      // Dead-lettered: the partition moves on; otherwise it waits for the retry.
-      return (await this.#failed(state, [raw], error, {
-        consumerClass: this.#className,
-        ...messageFields(message),
-      })) === "skipped";
+      return { error, message };
     }
     if (scope.size === 0) this.#finished(state, raw.offset);
     else this.#await(state, raw, scope, retriesCount);
-    return true;
+    return undefined;
+  }
+
+  /**
+   * `key_concurrency` > 1: processes a partition's messages in lanes by key
+   * (see `key_lanes.ts`). The tracker still begins them in offset order, so
+   * only the finished prefix is stored. A failure (of processing or of a
+   * delivery) stops the partition at its offset: messages before it that
+   * lanes hold still run, later ones do not. Once every lane ended, the first
+   * failure pauses the whole partition and it goes back there; later messages
+   * of other keys that had finished are processed again (at-least-once).
+   */
+  async #processByKey(state: PartitionState, raw: RawMessage[]): Promise<void> {
+    let failure: { raw: RawMessage; error: unknown; message: Message } | undefined;
+    const mayGoOn = (offset: number) =>
+      offset <
+        Math.min(failure?.raw.offset ?? Infinity, state.failedDelivery?.raw.offset ?? Infinity) &&
+      !state.revoked && state.resumeAt === undefined && this.#fatal === undefined;
+    try {
+      await runByKey(raw, {
+        limit: this.#settings.keyConcurrency,
+        keyOf: (message) => laneOf(message.key),
+        admit: async (message) => {
+          await this.#makeRoom(state);
+          if (!mayGoOn(message.offset)) return false;
+          state.tracker.begin(message.offset);
+          return true;
+        },
+        run: async (message) => {
+          if (!mayGoOn(message.offset)) return false;
+          const failed = await this.#runProcess(state, message);
+          if (failed === undefined) {
+            // A slow key may hold the poll's batch for long: store the prefix as it grows.
+            this.#store(state);
+            return true;
+          }
+          if (failure === undefined || message.offset < failure.raw.offset) {
+            failure = { raw: message, ...failed };
+          }
+          return false;
+        },
+      });
+      if (failure === undefined && state.failedDelivery === undefined) return;
+      // Every lane stopped; earlier deliveries settle before deciding which failure comes first.
+      await this.#drain(state);
+      const delivery = state.failedDelivery;
+      if (
+        failure === undefined ||
+        (delivery !== undefined && delivery.raw.offset < failure.raw.offset)
+      ) {
+        if (!state.revoked) await this.#deliveryFailed(state);
+        return;
+      }
+      // A later message's failed delivery: it is processed again after the retry.
+      state.failedDelivery = undefined;
+      const outcome = await this.#failed(state, [failure.raw], failure.error, {
+        consumerClass: this.#className,
+        ...messageFields(failure.message),
+      });
+      if (outcome === "skipped" && !state.revoked) {
+        // Dead-lettered, and everything before it finished: go on after the finished prefix.
+        state.resumeAt = state.tracker.next ?? failure.raw.offset + 1;
+        this.#kafka!.pause([state.tp]);
+      }
+    } finally {
+      this.#store(state);
+    }
   }
 
   /** A message (or batch ending at `offset`) was processed and delivered. */
   #finished(state: PartitionState, offset: number): void {
     // Failures are forgotten only once everything before succeeded too: a later
     // message delivered before an earlier one failed must not reset its retries.
-    if (state.tracker.finish(offset)) {
+    if (
+      state.tracker.finish(offset) &&
+      (state.failedOffset === undefined || (state.tracker.next ?? 0) > state.failedOffset)
+    ) {
       state.pause.reset();
       state.deadLettersInARow = 0;
+      state.failedOffset = undefined;
     }
   }
 
@@ -697,7 +894,9 @@ export class Runner {
   #store(state: PartitionState): void {
     if (state.closed || this.#abandoned) return;
     const next = state.tracker.take();
-    if (next !== undefined) this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
+    if (next === undefined) return;
+    if (this.#txn !== undefined) this.#txn.record({ ...state.tp, offset: next });
+    else this.#kafka!.storeOffsets([{ ...state.tp, offset: next }]);
   }
 
   async #failed(
@@ -714,11 +913,14 @@ export class Runner {
     } catch (handlerError) {
       log.error("The error handler itself failed: {error}", { error: handlerError });
     }
-    const where = `${state.tp.topic}/${state.tp.partition} at ${
+    const where = `${topicPartitionKey(state.tp.topic, state.tp.partition)} at ${
       raw.length === 1 ? first.offset : `${first.offset}..${last.offset}`
     }`;
     log.error("Failed to process {where}: {error}", { where, error });
-    if (state.revoked) return "retry";
+    if (state.revoked) {
+      this.#txn?.doom(error);
+      return "retry";
+    }
 
     const attempts = state.pause.pausesCount + 1;
     const { maxRetries, deadLetterTopic } = this.#settings;
@@ -736,6 +938,8 @@ export class Runner {
         { cause: error },
       );
     }
+    // What the failed work produced is in the open transaction: only an abort takes it back.
+    this.#txn?.doom(error);
     const seconds = state.pause.backoffInterval();
     state.pause.pause(this.#clock());
     state.tracker.discard();
@@ -769,7 +973,9 @@ export class Runner {
       throw new RacecarError(
         "DEAD_LETTER_LIMIT",
         `Stopping ${this.#className}: ${state.deadLettersInARow} failures in a row of ` +
-          `${state.tp.topic}/${state.tp.partition} went to dead-letter topic "${topic}" and the ` +
+          `${
+            topicPartitionKey(state.tp.topic, state.tp.partition)
+          } went to dead-letter topic "${topic}" and the ` +
           `one at ${raw[0]!.offset} would exceed 'dead_letter_safety_limit' ` +
           `(${this.#settings.deadLetterSafetyLimit}); this looks like a bug in the consumer, ` +
           `not bad messages. Nothing was skipped: fix the cause and restart`,
@@ -890,6 +1096,7 @@ export class Runner {
           tracker: new OffsetTracker(),
           deliveries: new Set(),
           failedDelivery: undefined,
+          failedOffset: undefined,
         });
       }
       // A partition paused before it moved away must not come back paused (racecar #335).
@@ -980,6 +1187,8 @@ export class Runner {
   }
 
   async #commit(reason: "revoke" | "shutdown"): Promise<void> {
+    // Transactional offsets commit with their batch: wait until the open one ended.
+    if (this.#txn !== undefined) return await this.#txn.settled();
     const kafka = this.#kafka;
     if (kafka === undefined || this.#abandoned) return;
     try {
@@ -1026,12 +1235,13 @@ export class Runner {
 
   #sharedProducer(): Producer {
     if (this.#producer === undefined) {
+      this.#producerTransport = this.#transport.createProducer({
+        config: this.#producerConfig,
+        onError: (error) => this.#onClientError(error),
+        onLog: (entry) => forwardClientLog(entry),
+      });
       this.#producer = new Producer(
-        this.#transport.createProducer({
-          config: this.#producerConfig,
-          onError: (error) => this.#onClientError(error),
-          onLog: (entry) => forwardClientLog(entry),
-        }),
+        this.#producerTransport,
         {
           ...this.#producerSettings,
           clientId: this.#settings.clientId,
@@ -1150,5 +1360,5 @@ function messageFields(message: Message) {
 }
 
 function describe(partitions: readonly TopicPartition[]): string {
-  return partitions.map((tp) => `${tp.topic}/${tp.partition}`).join(", ") || "nothing";
+  return partitions.map((tp) => topicPartitionKey(tp.topic, tp.partition)).join(", ") || "nothing";
 }

@@ -10,7 +10,7 @@ import {
 } from "../src/app_producer.ts";
 import { ConfigError, DeliveryError, ErrorCode, RacecarError } from "../src/errors.ts";
 import { Instrumenter } from "../src/events.ts";
-import { createMemoryTransport } from "../src/kafka/memory.ts";
+import { createMemoryTransport } from "../src/kafka/memory/mod.ts";
 import type { Transport } from "../src/kafka/transport.ts";
 import assert from "node:assert/strict";
 

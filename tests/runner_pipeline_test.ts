@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { Consumer } from "../src/consumer.ts";
 import { KafkaError } from "../src/errors.ts";
-import { createMemoryTransport, type MemoryTransport } from "../src/kafka/memory.ts";
+import { createMemoryTransport, type MemoryTransport } from "../src/kafka/memory/mod.ts";
 import type {
   ConsumerOptions,
   DeliveryReport,
@@ -196,6 +196,8 @@ Deno.test("Runner dead-letters a message whose delivery keeps failing and goes o
     transport,
     settings: { pauseTimeout: 0.01, maxRetries: 1, deadLetterTopic: "pipe-dlq-dead" },
   });
+  const fatal: unknown[] = [];
+  kit.runner.events.on("error", (e) => void (e.fatal && fatal.push(e.error)));
   try {
     for (let i = 0; i < 3; i++) kit.send("pipe-dlq", `m${i}`);
     // Every delivery of message 1 to the output fails; the dead letter gets through.
@@ -210,6 +212,9 @@ Deno.test("Runner dead-letters a message whose delivery keeps failing and goes o
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     assert.equal(lastStored(transport.stored), 3, "the partition moved past the dead letter");
+    // And the run goes on after message 2, delivered before 1 was dead-lettered.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(fatal, [], "the run goes on");
     assert.deepEqual(kit.produced("pipe-dlq-dead").map((m) => m.value), ["m1"]);
     assert.deepEqual(
       kit.produced("pipe-dlq-out").map((m) => m.value).filter((v) => v !== "m1").at(-1),

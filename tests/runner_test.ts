@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { Consumer } from "../src/consumer.ts";
 import { KafkaError, RacecarError } from "../src/errors.ts";
-import { createMemoryTransport, type MemoryTransport } from "../src/kafka/memory.ts";
+import { createMemoryTransport, type MemoryTransport } from "../src/kafka/memory/mod.ts";
 import {
   type ConsumerOptions,
   type ConsumerTransport,

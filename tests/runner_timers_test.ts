@@ -6,55 +6,18 @@
  * that finds nothing moves the fake clock on by the time it was allowed to
  * wait, instead of waiting: the fake times seen are exactly the times the
  * runner chose.
+ *
+ * The commit interval is not the loop's: librdkafka commits stored offsets on
+ * its own timer (`auto.commit.interval.ms`), which the memory transport models
+ * inside polls. Its test runs on the broker (tests/suite/timer_scenarios.ts).
  */
 
 import assert from "node:assert/strict";
 import { Consumer } from "../src/consumer.ts";
-import { createMemoryTransport } from "../src/kafka/memory.ts";
-import type { ConsumerTransport, Transport } from "../src/kafka/transport.ts";
 import type { Message } from "../src/message.ts";
 import { Runner, type RunnerSettings } from "../src/runner.ts";
+import { fakeTime } from "./_fake_time.ts";
 import { waitFor } from "./suite/_kafka.ts";
-
-/** A memory transport on a fake clock that a poll moves on instead of waiting. */
-function fakeTime(): {
-  transport: Transport & ReturnType<typeof createMemoryTransport>;
-  now: () => number;
-} {
-  let now = 0;
-  const clock = () => now;
-  const memory = createMemoryTransport({ clock });
-  const transport = {
-    ...memory,
-    createConsumer(options: Parameters<Transport["createConsumer"]>[0]): ConsumerTransport {
-      const inner = memory.createConsumer(options);
-      return {
-        get rebalanceProtocol() {
-          return inner.rebalanceProtocol;
-        },
-        subscribe: (topics) => inner.subscribe(topics),
-        async consume(max, timeoutMs) {
-          const messages = await inner.consume(max, 0);
-          if (messages.length === 0) now += timeoutMs;
-          // Let the test's waitFor look between turns.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          return messages;
-        },
-        wakeup: () => inner.wakeup(),
-        storeOffsets: (offsets) => inner.storeOffsets(offsets),
-        commit: (offsets, commitOptions) => inner.commit(offsets, commitOptions),
-        committed: (partitions, timeoutMs) => inner.committed(partitions, timeoutMs),
-        pause: (partitions) => inner.pause(partitions),
-        resume: (partitions) => inner.resume(partitions),
-        seek: (position, timeoutMs) => inner.seek(position, timeoutMs),
-        assignment: () => inner.assignment(),
-        assignmentLost: () => inner.assignmentLost(),
-        close: () => inner.close(),
-      };
-    },
-  };
-  return { transport, now: clock };
-}
 
 /** Runs a consumer of topic "timed" until `done()` holds; returns what `record` saw. */
 async function runUntil(

@@ -1,6 +1,7 @@
-// The command line of scripts/kafka.ts: argument parsing, output and exit codes. The work is
-// done by the functions scripts/kafka.ts exports.
+// The command line of scripts/kafka.ts: arguments (commander), output and exit codes. The work is
+// done by the library, scripts/kafka/mod.ts.
 
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import {
   brokerPaths,
   brokerReady,
@@ -11,168 +12,153 @@ import {
   startBroker,
   stopBroker,
   tail,
-} from "../kafka.ts";
+} from "./mod.ts";
 import { KafkaScriptError } from "./_errors.ts";
 import { readPom } from "./_jars.ts";
 
-const USAGE = `Usage: deno run -A scripts/kafka.ts <command> [options]
+const COMMANDS = ["up", "down", "status", "logs", "create-topic"] as const;
 
-Runs a local single-node Kafka (KRaft) broker on 127.0.0.1 from Maven Central jars.
-
-Commands:
-  up                           start a broker (or reuse one that answers) and wait until ready
-  down                         stop the broker this script started (SIGTERM, SIGKILL after 20 s)
-  status                       say whether a broker answers (exit 0) or not (exit 3)
-  logs [-n N] [-f]             print the last N lines (default 50) of broker.log; -f follows it
-  create-topic <name> [--partitions N]
-                               create a topic with Kafka's TopicCommand (if it does not exist)
-
-Options:
-  --port N                     client port (env RACECAR_KAFKA_PORT, default 9092)
-  --controller-port N          controller port (default: port + 1)
-  -h, --help                   show this help
-
+const HELP_AFTER = `
 Environment:
+  RACECAR_KAFKA_PORT           client port when --port is not given (default 9092)
   RACECAR_BROKERS              use this external cluster: up/down do nothing
   RACECAR_KAFKA_HOME           cache dir (default \${XDG_CACHE_HOME:-$HOME/.cache}/racecar)
 
 Needs java 17+ and, to fetch the jars once, mvn: apt-get install maven openjdk-17-jre-headless`;
 
-interface ParsedArgs {
-  command: string | undefined;
-  positional: string[];
-  port: number | undefined;
-  controllerPort: number | undefined;
-  partitions: number | undefined;
-  lines: number | undefined;
-  follow: boolean;
-  help: boolean;
+/** The options every command takes. */
+interface GlobalOptions {
+  port?: number;
+  controllerPort?: number;
 }
 
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
-function parseArgs(args: string[]): ParsedArgs {
-  const parsed: ParsedArgs = {
-    command: undefined,
-    positional: [],
-    port: undefined,
-    controllerPort: undefined,
-    partitions: undefined,
-    lines: undefined,
-    follow: false,
-    help: false,
-  };
-  const numeric = (flag: string, raw: string | undefined): number => {
-    const value = Number(raw);
-    if (raw === undefined || raw === "" || !Number.isInteger(value)) {
-      throw new UsageError(`Cannot parse ${flag}: expected an integer, got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
-    switch (flag) {
-      case "-h":
-      case "--help":
-        parsed.help = true;
-        break;
-      case "--port":
-        parsed.port = numeric(flag, value());
-        break;
-      case "--controller-port":
-        parsed.controllerPort = numeric(flag, value());
-        break;
-      case "--partitions":
-        parsed.partitions = numeric(flag, value());
-        break;
-      case "-n":
-      case "--lines":
-        parsed.lines = numeric(flag, value());
-        break;
-      case "-f":
-      case "--follow":
-        parsed.follow = true;
-        break;
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`Unknown option ${JSON.stringify(arg)}`);
-        if (parsed.command === undefined) parsed.command = arg;
-        else parsed.positional.push(arg);
-    }
+function integer(raw: string): number {
+  const value = Number(raw);
+  if (raw === "" || !Number.isInteger(value)) {
+    throw new InvalidArgumentError(`expected an integer, got ${JSON.stringify(raw)}`);
   }
-  return parsed;
+  return value;
 }
 
-/** Runs the CLI with `args` and returns the exit code (see `main` in scripts/kafka.ts). */
-export async function runCli(args: string[]): Promise<number> {
-  let parsed: ParsedArgs;
-  try {
-    parsed = parseArgs(args);
-    if (parsed.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    const known = ["up", "down", "status", "logs", "create-topic"];
-    if (parsed.command === undefined) throw new UsageError("Missing command");
-    if (!known.includes(parsed.command)) {
-      throw new UsageError(
-        `Unknown command ${JSON.stringify(parsed.command)}: expected one of ${known.join(", ")}`,
-      );
-    }
-    if (
-      parsed.command === "create-topic" ? parsed.positional.length !== 1 : parsed.positional.length
-    ) {
-      throw new UsageError(`Unexpected arguments for ${parsed.command}: ${parsed.positional}`);
-    }
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`${error.message}\n\n${USAGE}`);
-    return 2;
-  }
+function write(stream: "out" | "err"): (text: string) => void {
+  return (text) =>
+    (stream === "out" ? Deno.stdout : Deno.stderr).writeSync(new TextEncoder().encode(text));
+}
 
-  const options: LocalKafkaOptions = {};
-  if (parsed.port !== undefined) options.port = parsed.port;
-  if (parsed.controllerPort !== undefined) options.controllerPort = parsed.controllerPort;
-  const external = Deno.env.get("RACECAR_BROKERS");
+/** The program; `run` receives each command's work, which returns the exit code. */
+function program(run: (work: () => Promise<number>) => void): Command {
+  const root = new Command("deno run -A scripts/kafka.ts")
+    .usage("<command> [options]")
+    .description(
+      "Runs a local single-node Kafka (KRaft) broker on 127.0.0.1 from Maven Central jars.",
+    )
+    .option("--port <N>", "client port (env RACECAR_KAFKA_PORT, default 9092)", integer)
+    .option("--controller-port <N>", "controller port (default: port + 1)", integer)
+    .addHelpText("after", HELP_AFTER)
+    .configureOutput({ writeOut: write("out"), writeErr: write("err") })
+    .showHelpAfterError("(run deno run -A scripts/kafka.ts --help for the commands)")
+    .exitOverride();
+  const command = (name: (typeof COMMANDS)[number], description: string) =>
+    root.command(name).description(description).exitOverride().configureOutput({
+      writeOut: write("out"),
+      writeErr: write("err"),
+    });
+  const globals = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
 
-  try {
-    switch (parsed.command) {
-      case "up":
-        if (external) {
-          console.log(
-            `RACECAR_BROKERS is set (${external}): using that external cluster, ` +
-              `not starting a local broker`,
-          );
-          return 0;
-        }
-        await startBroker(options);
-        return 0;
-      case "down":
-        if (external) {
-          console.log(
-            `RACECAR_BROKERS is set (${external}): the external cluster is used, nothing to stop`,
-          );
-          return 0;
-        }
-        await stopBroker(options.port, options);
-        return 0;
-      case "status":
-        return await statusCommand(options, external);
-      case "logs":
-        return await logsCommand(options, parsed.lines ?? 50, parsed.follow);
-      case "create-topic": {
+  command("up", "start a broker (or reuse one that answers) and wait until ready")
+    .action((_opts, cmd: Command) => run(() => up(globals(cmd))));
+  command("down", "stop the broker this script started (SIGTERM, SIGKILL after 20 s)")
+    .action((_opts, cmd: Command) => run(() => down(globals(cmd))));
+  command("status", "say whether a broker answers (exit 0) or not (exit 3)")
+    .action((_opts, cmd: Command) => run(() => statusCommand(localOptions(globals(cmd)))));
+  command("logs", "print the last N lines of broker.log; -f follows it")
+    .option("-n, --lines <N>", "how many lines", integer, 50)
+    .option("-f, --follow", "keep printing what the broker logs")
+    .action((opts: { lines: number; follow?: boolean }, cmd: Command) =>
+      run(() => logsCommand(localOptions(globals(cmd)), opts.lines, opts.follow === true))
+    );
+  command("create-topic", "create a topic with Kafka's TopicCommand (if it does not exist)")
+    .argument("<name>", "the topic")
+    .option("--partitions <N>", "how many partitions", integer)
+    .action((name: string, opts: { partitions?: number }, cmd: Command) =>
+      run(async () => {
         const topicOptions: CreateTopicOptions = {};
-        if (options.port !== undefined) topicOptions.port = options.port;
-        if (parsed.partitions !== undefined) topicOptions.partitions = parsed.partitions;
-        await createTopic(parsed.positional[0]!, topicOptions);
+        const { port } = globals(cmd);
+        if (port !== undefined) topicOptions.port = port;
+        if (opts.partitions !== undefined) topicOptions.partitions = opts.partitions;
+        await createTopic(name, topicOptions);
         return 0;
-      }
-    }
+      })
+    );
+  return root;
+}
+
+function localOptions(global: GlobalOptions): LocalKafkaOptions {
+  const options: LocalKafkaOptions = {};
+  if (global.port !== undefined) options.port = global.port;
+  if (global.controllerPort !== undefined) options.controllerPort = global.controllerPort;
+  return options;
+}
+
+async function up(global: GlobalOptions): Promise<number> {
+  const external = Deno.env.get("RACECAR_BROKERS");
+  if (external) {
+    console.log(
+      `RACECAR_BROKERS is set (${external}): using that external cluster, ` +
+        `not starting a local broker`,
+    );
+    return 0;
+  }
+  await startBroker(localOptions(global));
+  return 0;
+}
+
+async function down(global: GlobalOptions): Promise<number> {
+  const external = Deno.env.get("RACECAR_BROKERS");
+  if (external) {
+    console.log(
+      `RACECAR_BROKERS is set (${external}): the external cluster is used, nothing to stop`,
+    );
+    return 0;
+  }
+  const options = localOptions(global);
+  await stopBroker(options.port, options);
+  return 0;
+}
+
+/**
+ * Runs the CLI with `args` and returns the exit code: 0 success, 1 failure, 2 usage error or
+ * missing tool, 3 for `status` when no broker answers.
+ */
+export async function runCli(args: string[]): Promise<number> {
+  if (args.length === 0) {
+    write("err")("Missing command: expected one of " + COMMANDS.join(", ") + "\n");
     return 2;
+  }
+  const first = args[0]!;
+  if (
+    !first.startsWith("-") && first !== "help" && !(COMMANDS as readonly string[]).includes(first)
+  ) {
+    write("err")(
+      `Unknown command ${JSON.stringify(first)}: expected one of ${COMMANDS.join(", ")}\n\n`,
+    );
+    program(() => {}).outputHelp({ error: true });
+    return 2;
+  }
+  let work: (() => Promise<number>) | undefined;
+  const root = program((chosen) => work = chosen);
+  try {
+    await root.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  if (work === undefined) {
+    root.outputHelp({ error: true });
+    return 2;
+  }
+  try {
+    return await work();
   } catch (error) {
     if (error instanceof TypeError || error instanceof RangeError) {
       console.error(error.message);
@@ -187,7 +173,8 @@ export async function runCli(args: string[]): Promise<number> {
   }
 }
 
-async function statusCommand(options: LocalKafkaOptions, external: string | undefined) {
+async function statusCommand(options: LocalKafkaOptions): Promise<number> {
+  const external = Deno.env.get("RACECAR_BROKERS");
   if (external) {
     let answering = 0;
     const entries = external.split(",").map((entry) => entry.trim()).filter(Boolean);
@@ -226,7 +213,11 @@ async function statusCommand(options: LocalKafkaOptions, external: string | unde
   return 3;
 }
 
-async function logsCommand(options: LocalKafkaOptions, lines: number, follow: boolean) {
+async function logsCommand(
+  options: LocalKafkaOptions,
+  lines: number,
+  follow: boolean,
+): Promise<number> {
   const { logFile } = brokerPaths(options.port, options);
   let file: Deno.FsFile;
   try {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../_topic_partition.ts";
 import { writeStdout } from "../_runtime.ts";
 import { consumerConfig, producerConfig, type RacecarConfig } from "../config/mod.ts";
 import { ErrorCode, KafkaError } from "../errors.ts";
@@ -176,7 +177,9 @@ export async function describeGroup(
     const description = await describe(admin, group, ctx);
     const owner = new Map<string, string>();
     for (const member of description?.members ?? []) {
-      for (const tp of member.assignment) owner.set(`${tp.topic}/${tp.partition}`, member.memberId);
+      for (const tp of member.assignment) {
+        owner.set(topicPartitionKey(tp.topic, tp.partition), member.memberId);
+      }
     }
     const assignedTopics = [
       ...new Set(description?.members.flatMap((m) => m.assignment.map((tp) => tp.topic)) ?? []),
@@ -194,7 +197,8 @@ export async function describeGroup(
       await reader.close();
     }
     const shown = committed.filter((c) =>
-      topics.length > 0 || c.offset !== OFFSET_INVALID || owner.has(`${c.topic}/${c.partition}`)
+      topics.length > 0 || c.offset !== OFFSET_INVALID ||
+      owner.has(topicPartitionKey(c.topic, c.partition))
     );
     const ends = await admin.watermarks(shown, ctx.timeoutMs);
     if (description === undefined) {
@@ -216,7 +220,7 @@ export async function describeGroup(
               m.memberId,
               m.clientId,
               m.host,
-              m.assignment.map((tp) => `${tp.topic}/${tp.partition}`).join(",") || "-",
+              m.assignment.map((tp) => topicPartitionKey(tp.topic, tp.partition)).join(",") || "-",
             ]),
           ),
         );
@@ -241,7 +245,7 @@ export async function describeGroup(
             has ? String(c.offset) : "-",
             String(end),
             has ? String(Math.max(0, end - c.offset)) : "-",
-            owner.get(`${c.topic}/${c.partition}`) ?? "-",
+            owner.get(topicPartitionKey(c.topic, c.partition)) ?? "-",
           ];
         }),
       ),
@@ -303,7 +307,9 @@ export async function resetOffsets(
         next = marks.map((m) => {
           if (target.offset < m.low || target.offset > m.high) {
             throw new UsageError(
-              `Invalid --to-offset ${target.offset}: ${m.topic}/${m.partition} holds offsets ` +
+              `Invalid --to-offset ${target.offset}: ${
+                topicPartitionKey(m.topic, m.partition)
+              } holds offsets ` +
                 `${m.low} to ${m.high} (${m.high} is the end)`,
             );
           }

@@ -13,7 +13,8 @@ import {
   type LogLevel,
   type LogRecord,
 } from "@logtape/logtape";
-import { appendTextFileSync, writeStderr } from "../_runtime.ts";
+import { writeStderr } from "../_runtime.ts";
+import { appendTextFileSync } from "./_process.ts";
 
 /** Racecar's level names (racecar's `warn`) mapped to LogTape's. */
 function toLogLevel(level: string): LogLevel {

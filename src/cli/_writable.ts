@@ -8,7 +8,8 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { appendTextFileSync, makeDir, modifiedAt, pid, removeFileSync } from "../_runtime.ts";
+import { modifiedAt, removeFileSync } from "../_runtime.ts";
+import { appendTextFileSync, makeDir, pid } from "./_process.ts";
 import { UsageError } from "./_exit.ts";
 
 const REASONS: Readonly<Record<string, string>> = {

@@ -12,18 +12,17 @@
  * @module
  */
 
+import { topicPartitionKey } from "../_topic_partition.ts";
 import { Command, CommanderError } from "commander";
 import { relative, resolve } from "node:path";
 import {
   cwd as runtimeCwd,
-  delay,
-  kill,
   modifiedAt,
-  readStdinText,
   readTextFile,
   writeStderr,
   writeStdout,
 } from "../_runtime.ts";
+import { delay, kill, readStdinText } from "./_process.ts";
 import {
   findCodeConfig,
   type FlagValues,
@@ -576,7 +575,7 @@ async function produce(flags: ProduceFlags, options: CtlOptions): Promise<number
         : `=> Delivered ${reports.length} messages to Kafka cluster\n`,
     );
     for (const report of reports) {
-      writeStdout(`${report.topic}/${report.partition}@${report.offset}\n`);
+      writeStdout(`${topicPartitionKey(report.topic, report.partition)}@${report.offset}\n`);
     }
     return ExitCode.OK;
   } catch (error) {

@@ -14,8 +14,8 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { allEnv, removeFileSync } from "../_runtime.ts";
 import {
-  allEnv,
   args as runtimeArgs,
   createFileExclusiveSync,
   delay,
@@ -23,10 +23,9 @@ import {
   pid as ownPid,
   processState,
   readTextFileSync,
-  removeFileSync,
   selfCommand,
   spawnDetached,
-} from "../_runtime.ts";
+} from "./_process.ts";
 import { RacecarError } from "../errors.ts";
 
 /** Environment marker: set in the background process, to the absolute pid file. */

@@ -18,14 +18,8 @@
 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  cwd as runtimeCwd,
-  isDeno,
-  makeDir,
-  modifiedAt,
-  readTextFile,
-  writeTextFile,
-} from "../_runtime.ts";
+import { cwd as runtimeCwd, isDeno, modifiedAt, readTextFile, writeTextFile } from "../_runtime.ts";
+import { makeDir } from "./_process.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./_exit.ts";
 import { pascalCase, snakeCase } from "../_case.ts";

@@ -10,13 +10,8 @@ import { execFileSync } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import {
-  isDeno,
-  modifiedAt,
-  readTextFileSync,
-  runtimeDescription,
-  selfCommand,
-} from "../_runtime.ts";
+import { isDeno, modifiedAt, runtimeDescription } from "../_runtime.ts";
+import { readTextFileSync, selfCommand } from "./_process.ts";
 import { closest, suggestion } from "../config/decode.ts";
 import { snakeCase } from "../_case.ts";
 import type { ConsumerClass } from "../consumer.ts";

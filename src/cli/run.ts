@@ -6,15 +6,8 @@
  */
 
 import { relative, resolve } from "node:path";
-import {
-  CONFIG_DUMP_SIGNAL,
-  cwd as runtimeCwd,
-  exit,
-  onSignal,
-  processState,
-  runtimeDescription,
-  writeStderr,
-} from "../_runtime.ts";
+import { cwd as runtimeCwd, runtimeDescription, writeStderr } from "../_runtime.ts";
+import { CONFIG_DUMP_SIGNAL, exit, onSignal, processState } from "./_process.ts";
 import { classSettings, createRunner, groupIdOf, mergedSubscription } from "../assembly.ts";
 import {
   findCodeConfig,
@@ -124,6 +117,9 @@ export async function prepareRun(options: RunCommandOptions): Promise<PreparedRu
     ...config,
     groupId: groupIdOf(config, consumerClass),
     groupInstanceId: staticMemberId(config.groupInstanceId, consumerClass.parallelWorkers),
+    transactionalId: workerTransactionalId(
+      config.transactionalId ?? groupIdOf(config, consumerClass),
+    ),
   };
   const consumer = new (consumerClass as unknown as new () => InstanceType<ConsumerClass>)();
   const transport = options.transport ?? await loadDefaultTransport();
@@ -161,6 +157,16 @@ function staticMemberId(base: string | undefined, workers: unknown): string | un
     }
   }
   return base;
+}
+
+/**
+ * This process's `transactional.id`: the configured one (or the group id), a
+ * parallel worker's own with its number appended as for `group.instance.id`,
+ * so a restarted worker fences the zombie of its predecessor and no other.
+ */
+function workerTransactionalId(base: string): string {
+  const worker = workerNumber();
+  return worker === undefined ? base : workerGroupInstanceId(base, worker);
 }
 
 /** Runs `racecar <consumer>`; resolves with the exit code. */

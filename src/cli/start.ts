@@ -6,7 +6,8 @@
  * @module
  */
 
-import { args, exit, writeStderr } from "../_runtime.ts";
+import { writeStderr } from "../_runtime.ts";
+import { args, exit } from "./_process.ts";
 import { ExitCode } from "./_exit.ts";
 
 /** The commands a process can be started as. */

@@ -24,19 +24,16 @@
  * @module
  */
 
+import { allEnv, modifiedAt, removeFileSync, writeTextFileSync } from "../_runtime.ts";
 import {
-  allEnv,
   args as runtimeArgs,
   type ChildProcess,
   CONFIG_DUMP_SIGNAL,
-  modifiedAt,
   onSignal,
   pid as ownPid,
-  removeFileSync,
   selfCommand,
   spawnChild,
-  writeTextFileSync,
-} from "../_runtime.ts";
+} from "./_process.ts";
 import { DAEMON_ENV } from "./daemon.ts";
 
 /** Environment marker of a worker process: its number, from 1. */

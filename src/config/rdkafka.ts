@@ -60,7 +60,7 @@ const SPECIAL = new Set<SettingName>([
  *   { topic: "orders", startFromBeginning: false },
  * );
  * console.assert(props["auto.offset.reset"] === "latest");
- * console.assert(props["fetch.wait.max.ms"] === "1000");
+ * console.assert(props["session.timeout.ms"] === "30000");
  * console.assert(props["fetch.error.backoff.ms"] === "100");
  * ```
  */

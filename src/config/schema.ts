@@ -8,8 +8,10 @@
  */
 
 import { kebabCase, snakeCase } from "../_case.ts";
+import { KEY_PARTITIONERS, LIBRDKAFKA_DEFAULTS } from "../_librdkafka.ts";
 import { tempDir } from "../_runtime.ts";
 import type { ErrorInfo } from "../errors.ts";
+import { FETCH_WAIT_MAX_MS } from "../kafka/_defaults.ts";
 
 /** The kinds of value a setting holds. `duration` is a number of seconds. */
 export type SettingType = "string" | "integer" | "float" | "duration" | "boolean" | "list" | "enum";
@@ -204,6 +206,21 @@ export const SETTINGS = {
     description: "How many partitions are processed at the same time. Messages of one " +
       "partition are always processed in order.",
   },
+  keyConcurrency: {
+    group: "Consuming and batches",
+    type: "integer",
+    default: 1,
+    min: 1,
+    origin: "new",
+    perClass: true,
+    description: "How many keys of one partition `process` works on at the same time. " +
+      "Messages with the same key are processed one after another in offset order, messages " +
+      "with different keys in parallel; messages without a key are one key of their own. `1` " +
+      "processes a partition strictly in order. Only for consumers that implement `process`.",
+    notes: "A failure pauses the whole partition; after the pause it is processed again from " +
+      "the failed message, including later messages of other keys that had finished. See " +
+      "docs/parallelism.md.",
+  },
   maxPendingDeliveries: {
     group: "Consuming and batches",
     type: "integer",
@@ -317,6 +334,40 @@ export const SETTINGS = {
     notes: 'Racecar described this as "Automatically store offset of last message provided ' +
       'to application", which it never did.',
   },
+  transactional: {
+    group: "Offset commits",
+    type: "boolean",
+    default: false,
+    origin: "new",
+    perClass: true,
+    description: "Exactly-once processing: each polled batch (at most `fetch_messages` " +
+      "messages) is processed in one Kafka transaction, and the messages the consumer produced " +
+      "(dead letters included) commit together with the batch's offsets, or not at all. A " +
+      "processing error aborts the transaction and the partitions go back to their last " +
+      "commit. Needs librdkafka (not the memory transport). See docs/exactly_once.md.",
+  },
+  transactionalId: {
+    group: "Offset commits",
+    type: "string",
+    origin: "new",
+    defaultText: "`<group_id>`",
+    description: "The producer's `transactional.id` when `transactional` is on. Parallel " +
+      "workers append `-<n>`. A restarted worker with the same id fences its predecessor; two " +
+      "processes running at once must not share one, so give each host its own (e.g. its " +
+      "StatefulSet ordinal).",
+  },
+  isolationLevel: {
+    group: "Offset commits",
+    type: "enum",
+    allowed: ["read_committed", "read_uncommitted"],
+    default: "read_committed",
+    origin: "new",
+    description: "Which messages of transactional producers the consumer reads: only those of " +
+      "committed transactions, or also those of open and aborted ones. A `transactional` " +
+      "consumer must read committed.",
+    rdkafka: "isolation.level",
+    scope: "consumer",
+  },
 
   // Timeouts and intervals
   sessionTimeout: {
@@ -363,12 +414,12 @@ export const SETTINGS = {
     // The runner waits in whole milliseconds, and a wait of 0 would spin.
     min: 0.001,
     perClass: true,
-    description: "How long a poll waits for the first message when none has arrived (it " +
-      "returns as soon as one has), and how long a broker may hold a fetch open waiting for " +
-      "`fetch_min_bytes`. It bounds idle waits, not latency, and has no effect on batch size; " +
-      "stopping does not wait for it. Can be set per consumer class.",
-    rdkafka: "fetch.wait.max.ms",
-    scope: "consumer",
+    description: "How long a poll waits when no message has arrived (it returns as soon as " +
+      "one has): it bounds idle waits, not latency, and has no effect on batch size. The loop " +
+      "waits at most 1 s and never past the end of a pause, and a stop wakes it. Unlike " +
+      "racecar's, it does not set librdkafka's `fetch.wait.max.ms`, how long a broker holds " +
+      `a fetch that found nothing: Racecar sets that to ${FETCH_WAIT_MAX_MS} ms, as a longer ` +
+      "hold delays a resumed partition's retry. Can be set per consumer class.",
   },
   messageTimeout: {
     group: "Timeouts and intervals",
@@ -631,15 +682,8 @@ export const SETTINGS = {
   partitioner: {
     group: "Producing",
     type: "enum",
-    allowed: [
-      "consistent",
-      "consistent_random",
-      "murmur2",
-      "murmur2_random",
-      "fnv1a",
-      "fnv1a_random",
-    ],
-    default: "consistent_random",
+    allowed: KEY_PARTITIONERS,
+    default: LIBRDKAFKA_DEFAULTS.partitioner,
     description: "How a produced message's partition is chosen from its key.",
     rdkafka: "partitioner",
     scope: "producer",

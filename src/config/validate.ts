@@ -100,6 +100,13 @@ export function validateConfig(config: RacecarConfig, sources: SourceMap = {}): 
         "'max_pause_timeout'",
     );
   }
+  if (config.transactional && config.isolationLevel !== "read_committed") {
+    fail(
+      "isolationLevel",
+      `must be "read_committed" when 'transactional' is enabled (a transaction must not build ` +
+        `on messages that may still be aborted), got ${show(config.isolationLevel)}`,
+    );
+  }
   if (config.maxPollInterval < config.sessionTimeout) {
     fail(
       "maxPollInterval",

@@ -2,8 +2,8 @@
  * The transport port: the only way the runtime-neutral core talks to Kafka.
  *
  * Types only. Adapters live beside this file: `ffi/` (librdkafka through
- * `Deno.dlopen`), `node_rdkafka.ts` (the node-rdkafka addon under Node) and
- * `memory.ts` (an in-process broker for unit tests and the public testing kit).
+ * `Deno.dlopen`), `node_rdkafka/` (the node-rdkafka addon under Node) and
+ * `memory/` (an in-process broker for unit tests and the public testing kit).
  * Every adapter passes the same behaviour suite, so the core never needs to know
  * which one it runs on.
  *
@@ -202,6 +202,13 @@ export interface ConsumerTransport {
   assignmentLost(): boolean;
 
   /**
+   * This member's group metadata now (group id, generation, member id), for
+   * {@link ProducerTransport.sendOffsetsToTransaction}. Present when the
+   * adapter's `features.transactions` is true.
+   */
+  groupMetadata?(): GroupMetadata;
+
+  /**
    * Leaves the group and frees the client. Runs the last revoke through
    * `onRebalance` first. Idempotent.
    */
@@ -264,6 +271,44 @@ export interface ProducerTransport {
 
   /** Flushes (up to `timeoutMs`), then frees the client. Idempotent. */
   close(timeoutMs?: number): Promise<void>;
+
+  // Transactions: present when the adapter's `features.transactions` is true,
+  // and usable when `config` has a `transactional.id`. Each rejects with a
+  // KafkaError whose flags say what to do: `txnRequiresAbort` (abort, then do
+  // the work again), `retriable` (call the same method again), `fatal` (the
+  // producer is unusable, e.g. fenced by a newer one with the same id: close it).
+
+  /**
+   * Registers the `transactional.id` with the coordinator, fencing any older
+   * producer with the same id and aborting its open transaction. Once, first.
+   */
+  initTransactions?(timeoutMs: number): Promise<void>;
+  /** Starts a transaction: what is produced until it ends belongs to it. */
+  beginTransaction?(): Promise<void>;
+  /**
+   * Adds a consumer's offsets (next offset to consume) to the open
+   * transaction; they are committed for `metadata`'s group if and only if the
+   * transaction commits. The broker refuses them when the group moved on to a
+   * new generation (a zombie).
+   */
+  sendOffsetsToTransaction?(
+    offsets: readonly TopicPartitionOffset[],
+    metadata: GroupMetadata,
+    timeoutMs: number,
+  ): Promise<void>;
+  /** Flushes, then commits the open transaction: its messages and offsets become visible at once. */
+  commitTransaction?(timeoutMs: number): Promise<void>;
+  /** Aborts the open transaction: read_committed readers never see its messages, its offsets are dropped. */
+  abortTransaction?(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * A consumer's group membership as a transaction needs it (KIP-447). Opaque:
+ * only the producers of the adapter whose consumer made it accept it.
+ */
+export interface GroupMetadata {
+  /** The consumer group. */
+  readonly groupId: string;
 }
 
 /** A topic to create. */
@@ -368,6 +413,11 @@ export interface TransportFeatures {
   builtin: readonly string[];
   /** librdkafka version as a number, e.g. `0x020c0000` for 2.12.0. */
   versionNumber: number;
+  /**
+   * Whether producers have the transaction methods and consumers
+   * `groupMetadata` (exactly-once processing, `transactional`). Absent means no.
+   */
+  transactions?: boolean;
 }
 
 /** An adapter: a factory of clients over one Kafka library. */

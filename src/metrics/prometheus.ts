@@ -19,6 +19,7 @@
  * @module
  */
 
+import { parseTopicPartitionKey, topicPartitionKey } from "../_topic_partition.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -348,7 +349,7 @@ function subscribe(
     if (held === undefined) assignments.set(key, held = new Set());
     const touched = new Set<string>();
     for (const tp of payload.partitions) {
-      const id = `${tp.topic}\u0000${tp.partition}`;
+      const id = topicPartitionKey(tp.topic, tp.partition);
       const labels = { ...groupLabels(payload), topic: tp.topic };
       if (kind === "assigned") {
         partitionsAssigned.inc(labels);
@@ -366,7 +367,7 @@ function subscribe(
     }
     for (const topic of touched) {
       let count = 0;
-      for (const id of held) if (id.startsWith(`${topic}\u0000`)) count++;
+      for (const id of held) if (parseTopicPartitionKey(id).topic === topic) count++;
       assignedPartitions.set({ ...groupLabels(payload), topic }, count);
     }
   };
@@ -446,7 +447,7 @@ function subscribe(
       for (const { topic, partition, consumerLag } of partitionLags(p.statistics)) {
         const labels = consumerLabels({ ...p, topic, partition });
         lag.set(labels, consumerLag);
-        current.set(`${topic}\u0000${partition}`, labels);
+        current.set(topicPartitionKey(topic, partition), labels);
       }
       for (const [id, labels] of previous) if (!current.has(id)) lag.remove(labels);
       lagLabels.set(key, current);

@@ -11,7 +11,7 @@ import { runnerSettings } from "../../src/assembly.ts";
 import { ExitCode } from "../../src/cli/_exit.ts";
 import { prepareRun, runCommand } from "../../src/cli/run.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { createMemoryTransport } from "../../src/kafka/memory.ts";
+import { createMemoryTransport } from "../../src/kafka/memory/mod.ts";
 import { loadConfig } from "../../src/config/mod.ts";
 
 /** The configuration from `env` alone, read in an empty directory (no config files). */

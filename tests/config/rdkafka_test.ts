@@ -28,11 +28,11 @@ Deno.test("`consumerConfig()` maps every consumer setting with durations in ms",
     "group.id": "orders",
     "partition.assignment.strategy": "range,roundrobin",
     "auto.commit.interval.ms": "10000",
+    "isolation.level": "read_committed",
     "session.timeout.ms": "30000",
     "heartbeat.interval.ms": "10000",
     "max.poll.interval.ms": "300000",
     "socket.timeout.ms": "30000",
-    "fetch.wait.max.ms": "250",
     "fetch.max.bytes": "10485760",
     "queued.min.messages": "2000",
     "fetch.min.bytes": "1",
@@ -49,6 +49,15 @@ Deno.test("`consumerConfig()` derives offset reset and partition fetch size from
   assert.equal(props["auto.offset.reset"], "latest");
   assert.equal(props["max.partition.fetch.bytes"], "2048");
   assert.equal(props["message.max.bytes"], undefined);
+});
+
+Deno.test("`consumerConfig()` leaves fetch.wait.max.ms to the adapter, whatever max_wait_time", () => {
+  // The adapters add Racecar's default (src/kafka/_defaults.ts); max_wait_time is the poll's.
+  assert.equal(consumerConfig(config({ maxWaitTime: 5 }))["fetch.wait.max.ms"], undefined);
+  assert.equal(
+    consumerConfig(config({ consumer: ["fetch.wait.max.ms=500"] }))["fetch.wait.max.ms"],
+    "500",
+  );
 });
 
 Deno.test("`consumerConfig()` emits statistics only when asked", () => {

@@ -63,13 +63,15 @@ function namedSubpaths(text: string): { jsr: Set<string>; npm: Set<string> } {
   const jsr = new Set<string>();
   const npm = new Set<string>();
   const subpath = (tail: string | undefined) => tail === undefined ? "." : `.${tail}`;
-  for (const m of text.matchAll(/jsr:@racecar\/cli(?:@[^/\s"'`]+)?(\/[\w-]+)?/g)) {
+  for (const m of text.matchAll(/jsr:@racecar\/cli(?:@[^/\s"'`]+)?((?:\/[\w-]+)+)?/g)) {
     jsr.add(subpath(m[1]));
   }
   // Bare `@racecar/cli` (a project's import map maps it to the JSR package).
-  for (const m of text.matchAll(/(?<![\w:])@racecar\/cli(\/[\w-]+)?/g)) jsr.add(subpath(m[1]));
-  for (const m of text.matchAll(/npm:racecar(?:@[^/\s"'`]+)?(\/[\w-]+)?/g)) npm.add(subpath(m[1]));
-  for (const m of text.matchAll(/(?:from |import\()\s*["']racecar(\/[\w-]+)?["']/g)) {
+  for (const m of text.matchAll(/(?<![\w:])@racecar\/cli((?:\/[\w-]+)+)?/g)) jsr.add(subpath(m[1]));
+  for (const m of text.matchAll(/npm:racecar(?:@[^/\s"'`]+)?((?:\/[\w-]+)+)?/g)) {
+    npm.add(subpath(m[1]));
+  }
+  for (const m of text.matchAll(/(?:from |import\()\s*["']racecar((?:\/[\w-]+)+)?["']/g)) {
     npm.add(subpath(m[1]));
   }
   return { jsr, npm };

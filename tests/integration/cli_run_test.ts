@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { cleanEnv, FIXTURES, racecar, unique, waitUntil } from "../cli/_helpers.ts";
-import { CONFIG_DUMP_SIGNAL } from "../../src/_runtime.ts";
+import { CONFIG_DUMP_SIGNAL } from "../../src/cli/_process.ts";
 
 const memoryEnv = (extra: Record<string, string> = {}) =>
   cleanEnv({ RACECAR_TRANSPORT: "memory", FIXTURE_TOPIC: unique("run"), ...extra });

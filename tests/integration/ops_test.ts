@@ -9,7 +9,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFfiTransport } from "../../src/kafka/ffi/mod.ts";
-import { createMemoryTransport } from "../../src/kafka/memory.ts";
+import { createMemoryTransport } from "../../src/kafka/memory/mod.ts";
 import { adminScenarios } from "../suite/admin_scenarios.ts";
 import { type CtlResult, opsScenarios } from "../suite/ops_scenarios.ts";
 import { childEnv, denoRacecar } from "./_racecar_deno.ts";

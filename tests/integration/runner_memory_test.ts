@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { Consumer } from "../../src/consumer.ts";
-import { createMemoryTransport } from "../../src/kafka/memory.ts";
+import { createMemoryTransport } from "../../src/kafka/memory/mod.ts";
 import type { ConsumerOptions } from "../../src/kafka/transport.ts";
 import { runnerScenarios } from "../suite/runner_scenarios.ts";
 import { testConsumer } from "../../testing.ts";

@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createMemoryTransport } from "../../src/kafka/memory.ts";
+import { createMemoryTransport } from "../../src/kafka/memory/mod.ts";
 import type { Scenario } from "../suite/_suite.ts";
 import { transportScenarios } from "../suite/transport_scenarios.ts";
 import { registerScenarios } from "./_deno_suite.ts";

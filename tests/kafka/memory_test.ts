@@ -1,11 +1,11 @@
 /**
- * Unit tests of the memory adapter (`src/kafka/memory.ts`): the in-process
+ * Unit tests of the memory adapter (`src/kafka/memory/mod.ts`): the in-process
  * broker must honour the transport port's contract the way librdkafka does.
  */
 
 import assert from "node:assert/strict";
 import { ConfigError, KafkaError } from "../../src/errors.ts";
-import { createMemoryTransport, type MemoryTransport } from "../../src/kafka/memory.ts";
+import { createMemoryTransport, type MemoryTransport } from "../../src/kafka/memory/mod.ts";
 import { crc32 } from "../../src/partitioner.ts";
 import type {
   ConsumerOptions,

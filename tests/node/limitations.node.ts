@@ -9,7 +9,7 @@
 
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka/mod.ts";
 import type { RawMessage } from "../../src/kafka/transport.ts";
 import { brokers } from "./_register.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka/mod.ts";
 import { adminScenarios } from "../suite/admin_scenarios.ts";
 import { opsScenarios } from "../suite/ops_scenarios.ts";
 import { ctlCommand, racecarCommand } from "./_bins.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka/mod.ts";
 import { processScenarios } from "../suite/process_scenarios.ts";
 import { racecarCommand } from "./_bins.ts";
 import { registerScenarios } from "./_register.ts";

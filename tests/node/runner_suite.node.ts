@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka/mod.ts";
 import { runnerScenarios } from "../suite/runner_scenarios.ts";
 import { registerScenarios } from "./_register.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka/mod.ts";
 import { tracingScenarios } from "../suite/tracing_scenarios.ts";
 import { registerScenarios } from "./_register.ts";
 

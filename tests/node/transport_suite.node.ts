@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka.ts";
+import { createNodeRdkafkaTransport } from "../../src/kafka/node_rdkafka/mod.ts";
 import { nodeExtraScenarios } from "../suite/node_extra_scenarios.ts";
 import { transportScenarios } from "../suite/transport_scenarios.ts";
 import { registerScenarios } from "./_register.ts";

@@ -3,7 +3,7 @@
 // The broker tests need java 17+ and, on a machine without the cached jars, mvn.
 
 import assert from "node:assert/strict";
-import { brokerReady, ensureBroker, type LocalKafkaOptions } from "../../scripts/kafka.ts";
+import { brokerReady, ensureBroker, type LocalKafkaOptions } from "../../scripts/kafka/mod.ts";
 import { randomClusterId } from "../../scripts/kafka/_config.ts";
 import { portAccepts } from "../../scripts/kafka/_probe.ts";
 

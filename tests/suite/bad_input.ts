@@ -573,6 +573,26 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   },
   {
     group: "consumer",
+    name: "a processBatch consumer with keyConcurrency 4",
+    args: ["BatchConsumer"],
+    files: {
+      "consumers/batch_consumer.js":
+        `import { Consumer } from "{lib}";\nexport class BatchConsumer extends Consumer {\n` +
+        `  static { this.subscribesTo("b"); }\n  static keyConcurrency = 4;\n` +
+        `  processBatch() {}\n}\n`,
+    },
+    code: 2,
+    stderr: ["Cannot run BatchConsumer: 'key_concurrency' (4) needs a consumer that implements"],
+  },
+  {
+    group: "consumer",
+    name: "--key-concurrency 0",
+    args: [...RUN, "--key-concurrency", "0"],
+    code: 2,
+    stderr: ["key-concurrency", "at least 1"],
+  },
+  {
+    group: "consumer",
     name: "no consumer at all",
     args: [],
     code: 2,

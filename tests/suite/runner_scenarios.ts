@@ -400,6 +400,62 @@ export const runnerScenarios: Scenario[] = [
     },
   },
   {
+    name: "Runner.run() pauses only the partition whose output topic was deleted",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 2, "racecar-deleted-in");
+      const kept = await newTopic(ctx, 1, "racecar-deleted-kept");
+      const gone = await newTopic(ctx, 1, "racecar-deleted-gone");
+      const admin = ctx.transport.createAdmin({ config: { "bootstrap.servers": ctx.brokers } });
+      ctx.defer(() => admin.close());
+      const group = ctx.uniqueName("racecar-deleted");
+      await produceMessages(ctx, topic, 20, 2);
+      const pauses: { partition: number; offset: number }[] = [];
+      const errors: unknown[] = [];
+      let deleted = false;
+      const started = start(
+        ctx,
+        consumerOf(topic, async (message, self) => {
+          // Partition 1 writes to `gone`, deleted when it reaches offset 5; partition 0 to `kept`.
+          if (message.partition === 1 && message.offset === 5 && !deleted) {
+            await admin.deleteTopics([gone], 10_000);
+            deleted = true;
+          }
+          (self as unknown as {
+            produce(value: string, options: { topic: string }): void;
+          }).produce("x", { topic: message.partition === 1 ? gone : kept });
+        }),
+        group,
+        {
+          settings: { pauseTimeout: 30, onError: (error) => void errors.push(error) },
+          // What a cluster without auto-creation does (the test broker auto-creates topics): the
+          // producer does not ask for `gone` to be created again, and gives up on it at once.
+          producerConfig: {
+            "allow.auto.create.topics": "false",
+            "topic.metadata.propagation.max.ms": "10",
+          },
+        },
+      );
+      started.runner.events.on(
+        "pause",
+        (e) => pauses.push({ partition: e.partition, offset: e.offset }),
+      );
+      await waitFor(() => pauses.length >= 1, "a partition paused");
+      assert.equal(pauses.length, 1, `one pause, got ${JSON.stringify(pauses)}`);
+      assert.equal(pauses[0]!.partition, 1, "the partition whose output topic is gone paused");
+      assert.ok(pauses[0]!.offset <= 5, `paused at or before offset 5, got ${pauses[0]!.offset}`);
+      assert.ok(errors[0] instanceof DeliveryError, `expected a DeliveryError, got ${errors[0]}`);
+      assert.match((errors[0] as Error).message, /unknown (topic|partition)/i);
+      await waitFor(
+        async () => {
+          const committed = await committedOffsets(ctx, group, topic, 2);
+          return committed[0] === 10 && Math.max(0, committed[1]!) === pauses[0]!.offset;
+        },
+        "partition 0 was committed to its end and partition 1 up to the failed message",
+        { everyMs: 300 },
+      );
+    },
+  },
+  {
     name: "Runner.run() commits finished work when its partitions are revoked",
     async fn(ctx) {
       const topic = await newTopic(ctx, 2, "racecar-revoke");

@@ -13,7 +13,7 @@
 
 import { ConfigError, type KafkaError } from "../../errors.ts";
 import type { ClientListeners, ConfigMap } from "../transport.ts";
-import { EVENT, type Librdkafka } from "./symbols.ts";
+import { ERR, EVENT, type Librdkafka } from "./symbols.ts";
 import { configError, decodeC, fatalError, kafkaError } from "./_errors.ts";
 import { cstr } from "./_memory.ts";
 import type { Pointer } from "./_layer.ts";
@@ -183,7 +183,7 @@ export class NativeClient {
       case EVENT.OFFSET_COMMIT: {
         // Only async commits end up here; their failures have no caller to reject.
         const errno = lib.rd_kafka_event_error(event);
-        if (errno !== 0 && errno !== -168) {
+        if (errno !== ERR.NO_ERROR && errno !== ERR._NO_OFFSET) {
           this.reportError(
             kafkaError(lib, errno, lib.mem.cstring(lib.rd_kafka_event_error_string(event))),
           );

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { ConfigError, KafkaError } from "../../errors.ts";
-import type { Librdkafka } from "./symbols.ts";
+import { ConfigError, isRetriable, KafkaError, type KafkaErrorOptions } from "../../errors.ts";
+import { ERR, type Librdkafka } from "./symbols.ts";
 import type { Pointer } from "./_layer.ts";
 
 /**
@@ -17,22 +17,33 @@ export function kafkaError(
   lib: Librdkafka,
   errno: number,
   message?: string | null,
-  options: { fatal?: boolean; cause?: unknown } = {},
+  options: KafkaErrorOptions = {},
 ): KafkaError {
   const name = lib.mem.cstring(lib.rd_kafka_err2name(errno)) ?? String(errno);
   const text = message || lib.mem.cstring(lib.rd_kafka_err2str(errno)) || `Error ${errno}`;
   return new KafkaError(errno, `ERR_${name}`, text, options);
 }
 
-/** Reads and frees an `rd_kafka_error_t *`; `null` when there was no error. */
+/**
+ * Reads and frees an `rd_kafka_error_t *`; `null` when there was no error.
+ * Its three flags carry over: `fatal` (the client is unusable), `retriable`
+ * (the same call may succeed) and `txnRequiresAbort` (the transaction must be
+ * aborted): the runner decides between abort-and-retry and a crash on them.
+ */
 export function takeError(lib: Librdkafka, error: Pointer): KafkaError | null {
   if (error === null) return null;
   try {
+    const code = lib.rd_kafka_error_code(error);
     return kafkaError(
       lib,
-      lib.rd_kafka_error_code(error),
+      code,
       lib.mem.cstring(lib.rd_kafka_error_string(error)),
-      { fatal: lib.rd_kafka_error_is_fatal(error) !== 0 },
+      {
+        fatal: lib.rd_kafka_error_is_fatal(error) !== 0,
+        // The flag, or what Racecar knows of the code (librdkafka does not flag every one).
+        retriable: lib.rd_kafka_error_is_retriable(error) !== 0 || isRetriable(code),
+        txnRequiresAbort: lib.rd_kafka_error_txn_requires_abort(error) !== 0,
+      },
     );
   } finally {
     lib.rd_kafka_error_destroy(error);
@@ -43,7 +54,7 @@ export function takeError(lib: Librdkafka, error: Pointer): KafkaError | null {
 export function fatalError(lib: Librdkafka, rk: Pointer, fallback: string): KafkaError {
   const buffer = new Uint8Array(512);
   const errno = lib.rd_kafka_fatal_error(rk, buffer, BigInt(buffer.length));
-  return kafkaError(lib, errno === 0 ? -150 : errno, decodeC(buffer) || fallback, {
+  return kafkaError(lib, errno === ERR.NO_ERROR ? ERR._FATAL : errno, decodeC(buffer) || fallback, {
     fatal: true,
   });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import type { Librdkafka } from "./symbols.ts";
 import type { Pointer } from "./_layer.ts";
 import type { TopicPartition, TopicPartitionOffset } from "../transport.ts";
@@ -61,7 +62,7 @@ export function newPartitionList(
   partitions: readonly (TopicPartition | TopicPartitionOffset)[],
 ): Pointer {
   const unique = new Map<string, TopicPartition | TopicPartitionOffset>();
-  for (const tp of partitions) unique.set(partitionKey(tp.topic, tp.partition), tp);
+  for (const tp of partitions) unique.set(topicPartitionKey(tp.topic, tp.partition), tp);
   const list = lib.rd_kafka_topic_partition_list_new(Math.max(1, unique.size));
   const names = new Map<string, Uint8Array<ArrayBuffer>>();
   for (const tp of unique.values()) {
@@ -96,9 +97,4 @@ export function withPartitionList<T>(
   }
   lib.rd_kafka_topic_partition_list_destroy(list);
   return result;
-}
-
-/** `topic\u0000partition`, a map key for a partition. */
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }

@@ -47,6 +47,8 @@ export function transportOver(library: LoadedLibrary, name: string): FfiTranspor
     features: {
       builtin: library.builtin,
       versionNumber: library.versionNumber,
+      // Every librdkafka the adapter accepts (2.0+) has the transactional API.
+      transactions: true,
       libraryPath: library.path,
       optionalSymbols: library.optionalSymbols,
     },

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import type {
   AdminOptions,
   AdminTransport,
@@ -295,7 +296,11 @@ export class FfiAdmin implements AdminTransport {
         ms(timeoutMs),
       );
       if (errno !== 0) {
-        throw kafkaError(lib, errno, `${topic}/${partition}: ${errText(lib, errno)}`);
+        throw kafkaError(
+          lib,
+          errno,
+          `${topicPartitionKey(topic, partition)}: ${errText(lib, errno)}`,
+        );
       }
       result.push({ topic, partition, low: Number(low[0]), high: Number(high[0]) });
     }
@@ -315,7 +320,13 @@ export class FfiAdmin implements AdminTransport {
       const errno = await lib.rd_kafka_offsets_for_times(this.#client.rk, list, ms(timeoutMs));
       if (errno !== 0) throw kafkaError(lib, errno);
       return readPartitionList(lib, list).map(({ topic, partition, offset, err }) => {
-        if (err !== 0) throw kafkaError(lib, err, `${topic}/${partition}: ${errText(lib, err)}`);
+        if (err !== 0) {
+          throw kafkaError(
+            lib,
+            err,
+            `${topicPartitionKey(topic, partition)}: ${errText(lib, err)}`,
+          );
+        }
         return { topic, partition, offset };
       });
     } finally {

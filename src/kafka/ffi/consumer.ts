@@ -21,10 +21,12 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import { KafkaError } from "../../errors.ts";
 import type {
   ConsumerOptions,
   ConsumerTransport,
+  GroupMetadata,
   Header,
   RawMessage,
   RebalanceEvent,
@@ -37,9 +39,12 @@ import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./
 import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
-import { newPartitionList, partitionKey, readPartitionList, withPartitionList } from "./_memory.ts";
+import { cstr, newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
+
+/** How long {@link FfiConsumer}'s wake-up query may take; close waits for it. */
+const WAKE_TIMEOUT_MS = 1000;
 
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
@@ -54,6 +59,7 @@ export class FfiConsumer implements ConsumerTransport {
   readonly #queue: Pointer;
   readonly #callback: NativeCallback;
   readonly #onRebalance: ConsumerOptions["onRebalance"];
+  readonly #groupId: string;
 
   #slots = new BigUint64Array(0);
   readonly #tsType = new Int32Array(1);
@@ -82,11 +88,14 @@ export class FfiConsumer implements ConsumerTransport {
   /** Rebalance steps queued and not finished yet. */
   #pendingSteps = 0;
   #closed: Promise<void> | null = null;
+  /** {@link #wakeFetcher} queries in flight; the handle outlives them. */
+  readonly #wakes = new Set<Promise<void>>();
 
   /** Creates the consumer; throws a `ConfigError` for a refused property. */
   constructor(lib: Librdkafka, options: ConsumerOptions) {
     this.#lib = lib;
     this.#onRebalance = options.onRebalance;
+    this.#groupId = options.config["group.id"] ?? "";
     this.rebalanceProtocol = protocolOf(options.config);
     this.#callback = lib.mem.callback(
       REBALANCE_CB,
@@ -215,7 +224,7 @@ export class FfiConsumer implements ConsumerTransport {
       this.#lastRkt = rkt;
       this.#lastPartition = partition;
       this.#lastTopic = this.#topicName(rkt);
-      this.#lastKey = partitionKey(this.#lastTopic, partition);
+      this.#lastKey = topicPartitionKey(this.#lastTopic, partition);
     }
     const topic = this.#lastTopic;
     const offset = Number(view.getBigInt64(56));
@@ -291,7 +300,7 @@ export class FfiConsumer implements ConsumerTransport {
   /** Stores offsets of assigned partitions for the next commit. */
   storeOffsets(offsets: readonly TopicPartitionOffset[]): void {
     this.#assertOpen("store offsets");
-    const mine = offsets.filter((o) => this.#assigned.has(partitionKey(o.topic, o.partition)));
+    const mine = offsets.filter((o) => this.#assigned.has(topicPartitionKey(o.topic, o.partition)));
     if (mine.length === 0) return;
     const lib = this.#lib;
     withPartitionList(lib, mine, (list) => {
@@ -347,7 +356,7 @@ export class FfiConsumer implements ConsumerTransport {
   pause(partitions: readonly TopicPartition[]): void {
     this.#assertOpen("pause");
     if (partitions.length === 0) return;
-    for (const tp of partitions) this.#paused.add(partitionKey(tp.topic, tp.partition));
+    for (const tp of partitions) this.#paused.add(topicPartitionKey(tp.topic, tp.partition));
     const lib = this.#lib;
     withPartitionList(lib, partitions, (list) => {
       const errno = lib.rd_kafka_pause_partitions(this.#client.rk, list);
@@ -362,7 +371,7 @@ export class FfiConsumer implements ConsumerTransport {
     const lib = this.#lib;
     const rewinds: TopicPartitionOffset[] = [];
     for (const tp of partitions) {
-      const key = partitionKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       this.#paused.delete(key);
       const rewind = this.#rewind.get(key);
       if (rewind !== undefined) rewinds.push(rewind);
@@ -379,13 +388,41 @@ export class FfiConsumer implements ConsumerTransport {
       const errno = lib.rd_kafka_resume_partitions(this.#client.rk, list);
       if (errno !== 0) throw kafkaError(lib, errno);
     });
+    for (const tp of partitions) this.#wakeFetcher(tp);
+  }
+
+  /**
+   * Makes the partition's leader thread fetch now. librdkafka decides what to
+   * fetch on the broker thread, which sleeps up to 1 s when it has nothing to
+   * fetch, and neither a resume nor a seek wakes it: a retry after a pause came
+   * up to 1 s late (bench/README.md, "Retry period"). Any request queued for the
+   * leader wakes that thread; a watermark query is the smallest the API offers.
+   * Its answer is not needed.
+   */
+  #wakeFetcher(tp: TopicPartition): void {
+    const lib = this.#lib;
+    const low = new BigInt64Array(1);
+    const high = new BigInt64Array(1);
+    const query = Promise.resolve(
+      lib.rd_kafka_query_watermark_offsets(
+        this.#client.rk,
+        cstr(tp.topic),
+        tp.partition,
+        low,
+        high,
+        WAKE_TIMEOUT_MS,
+      ),
+    ).then(() => {}, () => {}).finally(() => {
+      this.#wakes.delete(query);
+    });
+    this.#wakes.add(query);
   }
 
   /** Moves the fetch position of an assigned partition. */
   async seek(position: TopicPartitionOffset, timeoutMs: number): Promise<void> {
     this.#assertOpen("seek");
     const lib = this.#lib;
-    this.#rewind.delete(partitionKey(position.topic, position.partition));
+    this.#rewind.delete(topicPartitionKey(position.topic, position.partition));
     const list = newPartitionList(lib, [position]);
     try {
       const error = takeError(
@@ -411,6 +448,21 @@ export class FfiConsumer implements ConsumerTransport {
     return this.#lib.rd_kafka_assignment_lost(this.#client.rk) !== 0;
   }
 
+  /** This member's group metadata, read when a producer sends offsets with it. */
+  groupMetadata(): GroupMetadata {
+    this.#assertOpen("read the group metadata");
+    const lib = this.#lib;
+    const rk = this.#client.rk;
+    return new FfiGroupMetadata(this.#groupId, () => {
+      this.#assertOpen("read the group metadata");
+      const native = lib.rd_kafka_consumer_group_metadata(rk);
+      if (native === null) {
+        throw kafkaError(lib, ERR._STATE, "The consumer has no group metadata: is group.id set?");
+      }
+      return native;
+    });
+  }
+
   /** Revokes through `onRebalance`, leaves the group and frees the client. */
   close(): Promise<void> {
     return this.#closed ??= this.#close();
@@ -429,7 +481,7 @@ export class FfiConsumer implements ConsumerTransport {
         // The last revoke goes through the handler while the partitions are
         // still ours, so it can commit; only then do we give them up.
         const protocol = this.#currentProtocol();
-        for (const tp of current) this.#revoking.add(partitionKey(tp.topic, tp.partition));
+        for (const tp of current) this.#revoking.add(topicPartitionKey(tp.topic, tp.partition));
         await this.#callHandler({ kind: "revoke", partitions: current, protocol });
         withPartitionList(lib, current, (list) => this.#unassign(protocol, list, current));
       }
@@ -439,6 +491,7 @@ export class FfiConsumer implements ConsumerTransport {
         this.#client.reportError(kafkaError(lib, errno));
       }
     } finally {
+      await Promise.all(this.#wakes);
       await this.#client.stop();
       this.#queueFreed = true;
       lib.rd_kafka_queue_destroy(this.#queue);
@@ -496,7 +549,7 @@ export class FfiConsumer implements ConsumerTransport {
         return;
       }
       if (err === ERR._REVOKE_PARTITIONS && !this.#nativeClosing) {
-        for (const tp of partitions) this.#revoking.add(partitionKey(tp.topic, tp.partition));
+        for (const tp of partitions) this.#revoking.add(topicPartitionKey(tp.topic, tp.partition));
         this.#enqueue(async () => {
           if (partitions.length > 0) {
             await this.#callHandler({ kind: "revoke", partitions, protocol });
@@ -535,7 +588,7 @@ export class FfiConsumer implements ConsumerTransport {
     if (error !== null) this.#client.reportError(error);
     if (protocol === "eager") this.#assigned.clear();
     for (const tp of partitions) {
-      const key = partitionKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       this.#assigned.set(key, tp);
       this.#revoking.delete(key);
       this.#paused.delete(key);
@@ -561,7 +614,7 @@ export class FfiConsumer implements ConsumerTransport {
       this.#rewind.clear();
     } else {
       for (const tp of partitions) {
-        const key = partitionKey(tp.topic, tp.partition);
+        const key = topicPartitionKey(tp.topic, tp.partition);
         this.#assigned.delete(key);
         this.#revoking.delete(key);
         this.#paused.delete(key);
@@ -596,6 +649,24 @@ export class FfiConsumer implements ConsumerTransport {
         ),
       );
     }
+  }
+}
+
+/**
+ * An FFI consumer's group metadata. The native `rd_kafka_consumer_group_metadata_t`
+ * is made when a producer sends offsets (so it holds the generation of that
+ * moment) and freed right after; nothing native outlives the call.
+ */
+export class FfiGroupMetadata implements GroupMetadata {
+  /** The consumer group. */
+  readonly groupId: string;
+  /** Makes a fresh native copy; the caller frees it with `rd_kafka_consumer_group_metadata_destroy`. */
+  readonly take: () => NativePointer;
+
+  /** Wraps the consumer's way to make a native copy. */
+  constructor(groupId: string, take: () => NativePointer) {
+    this.groupId = groupId;
+    this.take = take;
   }
 }
 

@@ -9,16 +9,19 @@
 import { KafkaError } from "../../errors.ts";
 import type {
   DeliveryReport,
+  GroupMetadata,
   ProduceRecord,
   ProducerOptions,
   ProducerTransport,
+  TopicPartitionOffset,
 } from "../transport.ts";
 import { ERR, EVENT, type Librdkafka, MSG_F_COPY, RD_KAFKA_PRODUCER, VTYPE } from "./symbols.ts";
 import { NativeClient } from "./_client.ts";
 import { kafkaError, takeError } from "./_errors.ts";
 import { readPartitionCount } from "../_partition_count.ts";
-import { cstr } from "./_memory.ts";
+import { cstr, withPartitionList } from "./_memory.ts";
 import type { Pointer } from "./_layer.ts";
+import { FfiGroupMetadata } from "./consumer.ts";
 
 /** `sizeof(rd_kafka_vu_t)`: an enum padded to 8, then a 64-byte union. */
 const VU_SIZE = 72;
@@ -227,6 +230,78 @@ export class FfiProducer implements ProducerTransport {
     }
   }
 
+  /** Registers the `transactional.id`, fencing older producers with it. */
+  async initTransactions(timeoutMs: number): Promise<void> {
+    this.#assertOpen("initialize transactions");
+    const lib = this.#lib;
+    this.#throwIf(await lib.rd_kafka_init_transactions(this.#client.rk, ms(timeoutMs)));
+  }
+
+  /** Starts a transaction (local: no round trip). */
+  beginTransaction(): Promise<void> {
+    try {
+      this.#assertOpen("begin a transaction");
+      this.#throwIf(this.#lib.rd_kafka_begin_transaction(this.#client.rk));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Adds consumer offsets to the open transaction. */
+  async sendOffsetsToTransaction(
+    offsets: readonly TopicPartitionOffset[],
+    metadata: GroupMetadata,
+    timeoutMs: number,
+  ): Promise<void> {
+    this.#assertOpen("send offsets to a transaction");
+    if (!(metadata instanceof FfiGroupMetadata)) {
+      throw new TypeError(
+        "Cannot send offsets to a transaction: the group metadata must come from a consumer " +
+          "of the same transport",
+      );
+    }
+    if (offsets.length === 0) return;
+    const lib = this.#lib;
+    const native = metadata.take();
+    try {
+      // The list is freed once the call on the worker thread returned.
+      this.#throwIf(
+        await withPartitionList(
+          lib,
+          offsets,
+          (list) =>
+            lib.rd_kafka_send_offsets_to_transaction(this.#client.rk, list, native, ms(timeoutMs)),
+        ),
+      );
+    } finally {
+      lib.rd_kafka_consumer_group_metadata_destroy(native);
+    }
+  }
+
+  /** Flushes and commits the open transaction. */
+  async commitTransaction(timeoutMs: number): Promise<void> {
+    this.#assertOpen("commit a transaction");
+    this.#throwIf(await this.#lib.rd_kafka_commit_transaction(this.#client.rk, ms(timeoutMs)));
+  }
+
+  /** Aborts the open transaction. */
+  async abortTransaction(timeoutMs: number): Promise<void> {
+    this.#assertOpen("abort a transaction");
+    this.#throwIf(await this.#lib.rd_kafka_abort_transaction(this.#client.rk, ms(timeoutMs)));
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#closing) throw new TypeError(`Cannot ${action}: the producer is closed`);
+  }
+
+  #throwIf(error: Pointer): void {
+    const failure = takeError(this.#lib, error);
+    if (failure === null) return;
+    if (failure.fatal) this.#client.fatal ??= failure;
+    throw failure;
+  }
+
   /** Flushes (up to `timeoutMs`), then frees the client. Idempotent. */
   close(timeoutMs = 30_000): Promise<void> {
     return this.#closed ??= this.#close(timeoutMs);
@@ -245,4 +320,9 @@ export class FfiProducer implements ProducerTransport {
       this.#pending.clear();
     }
   }
+}
+
+/** A timeout for librdkafka: whole milliseconds, at least 0. */
+function ms(timeoutMs: number): number {
+  return Math.max(0, Math.floor(timeoutMs));
 }

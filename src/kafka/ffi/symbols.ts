@@ -141,7 +141,36 @@ export const SYMBOLS = {
   rd_kafka_error_code: { parameters: ["pointer"], result: "i32" },
   rd_kafka_error_string: { parameters: ["pointer"], result: "pointer" },
   rd_kafka_error_is_fatal: { parameters: ["pointer"], result: "i32" },
+  rd_kafka_error_is_retriable: { parameters: ["pointer"], result: "i32" },
+  rd_kafka_error_txn_requires_abort: { parameters: ["pointer"], result: "i32" },
   rd_kafka_error_destroy: { parameters: ["pointer"], result: "void" },
+
+  // Transactions (KIP-98, with KIP-447's group metadata). Every call that talks
+  // to the transaction coordinator waits for it, so it runs on a worker thread.
+  rd_kafka_init_transactions: {
+    parameters: ["pointer", "i32"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  /** Only changes local state: no worker thread. */
+  rd_kafka_begin_transaction: { parameters: ["pointer"], result: "pointer" },
+  rd_kafka_send_offsets_to_transaction: {
+    parameters: ["pointer", "pointer", "pointer", "i32"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  rd_kafka_commit_transaction: {
+    parameters: ["pointer", "i32"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  rd_kafka_abort_transaction: {
+    parameters: ["pointer", "i32"],
+    result: "pointer",
+    nonblocking: true,
+  },
+  rd_kafka_consumer_group_metadata: { parameters: ["pointer"], result: "pointer" },
+  rd_kafka_consumer_group_metadata_destroy: { parameters: ["pointer"], result: "void" },
 
   rd_kafka_produceva: { parameters: ["pointer", "buffer", "usize"], result: "pointer" },
   rd_kafka_flush: { parameters: ["pointer", "i32"], result: "i32", nonblocking: true },
@@ -287,19 +316,5 @@ export const MSG_F_COPY = 0x2;
 /** `rd_kafka_admin_op_t` values used here. */
 export const ADMIN_OP = { CREATETOPICS: 1, DELETETOPICS: 2, CREATEPARTITIONS: 3 } as const;
 
-/** `rd_kafka_resp_err_t` values the adapter branches on. */
-export const ERR = {
-  NO_ERROR: 0,
-  _PARTITION_EOF: -191,
-  _REVOKE_PARTITIONS: -174,
-  _ASSIGN_PARTITIONS: -175,
-  _NO_OFFSET: -168,
-  _TIMED_OUT: -185,
-  _FATAL: -150,
-  _STATE: -172,
-  _DESTROY: -197,
-  _FAIL: -196,
-  _INVALID_ARG: -186,
-  UNKNOWN_TOPIC_OR_PART: 3,
-  TOPIC_ALREADY_EXISTS: 36,
-} as const;
+/** `rd_kafka_resp_err_t` values by librdkafka's name (`src/_librdkafka.ts`). */
+export { ERR } from "../../_librdkafka.ts";

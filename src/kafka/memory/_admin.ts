@@ -5,6 +5,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import type {
   AdminOptions,
   AdminTransport,
@@ -16,8 +17,7 @@ import type {
   TopicPartitionOffset,
   Watermarks,
 } from "../transport.ts";
-import { byTopicPartition, type Cluster, type ClusterClient, tpKey } from "./_cluster.ts";
-import { ErrorCode } from "../../errors.ts";
+import { byTopicPartition, type Cluster, type ClusterClient } from "./_cluster.ts";
 import { kafkaError } from "./_errors.ts";
 
 /** An admin client of the in-process broker. */
@@ -75,11 +75,14 @@ export class MemoryAdmin implements AdminTransport {
     await this.#cluster.waitAvailable(timeoutMs, "Cannot add partitions");
     const current = this.#cluster.partitionCount(topic);
     if (current === undefined) {
-      throw kafkaError(3, `Cannot add partitions: topic "${topic}" does not exist`);
+      throw kafkaError(
+        "UNKNOWN_TOPIC_OR_PART",
+        `Cannot add partitions: topic "${topic}" does not exist`,
+      );
     }
     if (totalCount <= current) {
       throw kafkaError(
-        37,
+        "INVALID_PARTITIONS",
         `Cannot add partitions to topic "${topic}": it has ${current}, asked for ${totalCount}`,
       );
     }
@@ -121,7 +124,7 @@ export class MemoryAdmin implements AdminTransport {
           topic,
           partition,
         }))
-      ).filter((tp) => group.owners.get(tpKey(tp.topic, tp.partition)) === member.id)
+      ).filter((tp) => group.owners.get(topicPartitionKey(tp.topic, tp.partition)) === member.id)
         .sort(byTopicPartition),
     }));
     return {
@@ -166,8 +169,8 @@ export class MemoryAdmin implements AdminTransport {
     const count = this.#cluster.partitionCount(topic);
     if (count === undefined || partition < 0 || partition >= count) {
       throw kafkaError(
-        ErrorCode.UNKNOWN_TOPIC_OR_PART,
-        `${topic}/${partition}: Broker: Unknown topic or partition`,
+        "UNKNOWN_TOPIC_OR_PART",
+        `${topicPartitionKey(topic, partition)}: Broker: Unknown topic or partition`,
       );
     }
   }
@@ -181,6 +184,6 @@ export class MemoryAdmin implements AdminTransport {
   }
 
   #assertOpen(action: string): void {
-    if (this.#closed) throw kafkaError(-172, `Cannot ${action}: the admin client is closed`);
+    if (this.#closed) throw kafkaError("_STATE", `Cannot ${action}: the admin client is closed`);
   }
 }

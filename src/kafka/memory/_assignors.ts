@@ -6,6 +6,7 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
 import type { TopicPartition } from "../transport.ts";
 
 /** The values librdkafka accepts in `partition.assignment.strategy`. */
@@ -93,7 +94,7 @@ function sticky(
   result: Assignment,
 ): Assignment {
   const taken = new Set<string>();
-  const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+  const key = (tp: TopicPartition) => topicPartitionKey(tp.topic, tp.partition);
   // Keep what each member had, while it still exists and is still subscribed.
   for (const member of sorted) {
     for (const tp of previous.get(member.id) ?? []) {

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { parseTopicPartitionKey } from "../../_topic_partition.ts";
+import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import type { KafkaError } from "../../errors.ts";
 import type { DeliveryReport, ProduceRecord, RawMessage, TopicPartition } from "../transport.ts";
 import { byTopicPartition, type Cluster } from "./_cluster.ts";
@@ -42,7 +44,7 @@ export interface MemoryTopicOptions {
  *
  * @example Seed a topic and read what was produced
  * ```ts
- * import { createMemoryTransport } from "../memory.ts";
+ * import { createMemoryTransport } from "./mod.ts";
  *
  * const { broker } = createMemoryTransport();
  * broker.createTopic("orders", 3);
@@ -146,7 +148,7 @@ export function createBroker(cluster: Cluster): MemoryBroker {
       }
       const count = cluster.partitionCount(topic)!;
       const partition = record.partition === undefined || record.partition === -1
-        ? pickPartition("consistent_random", key, count, cluster.random)
+        ? pickPartition(LIBRDKAFKA_DEFAULTS.partitioner, key, count, cluster.random)
         : record.partition;
       if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
         throw new RangeError(
@@ -172,11 +174,7 @@ export function createBroker(cluster: Cluster): MemoryBroker {
         subscription: [...member.subscription],
         assignment: [...state.owners]
           .filter(([, owner]) => owner === member.id)
-          .map(([key]) => {
-            // Parses _cluster.ts's tpKey() format: topic NUL partition.
-            const at = key.lastIndexOf("\u0000");
-            return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
-          })
+          .map(([key]) => parseTopicPartitionKey(key))
           .sort(byTopicPartition),
       }));
     },
@@ -191,7 +189,7 @@ export function createBroker(cluster: Cluster): MemoryBroker {
       if (member !== undefined) {
         cluster.expire(
           member,
-          kafkaError(-142, `member "${memberId}" was expired by the memory broker`),
+          kafkaError("_ASSIGNMENT_LOST", `member "${memberId}" was expired by the memory broker`),
         );
       }
     },

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseTopicPartitionKey, topicPartitionKey } from "../../_topic_partition.ts";
 import type { KafkaError } from "../../errors.ts";
 import {
   type Header,
@@ -19,11 +20,6 @@ import {
 import { assign, type Assignment, type Strategy } from "./_assignors.ts";
 import { kafkaError } from "./_errors.ts";
 import { Signal } from "./_signal.ts";
-
-/** A map key for a topic and partition. */
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
 
 /** Orders partitions by topic, then partition. */
 export function byTopicPartition(a: TopicPartition, b: TopicPartition): number {
@@ -77,7 +73,7 @@ export interface GroupState {
   members: MemberState[];
   /** Where each member's partitions should be, per the group's assignor. */
   target: Assignment;
-  /** tpKey -> memberId of the member that currently holds the partition. */
+  /** topicPartitionKey -> memberId of the member that currently holds the partition. */
   owners: Map<string, string>;
   committed: Map<string, number>;
   commitFailures: KafkaError[];
@@ -134,7 +130,7 @@ export class Cluster {
     this.#available = available;
     for (const client of [...this.#clients]) {
       if (available) client.up();
-      else client.down(kafkaError(-187, "the memory broker was made unavailable"));
+      else client.down(kafkaError("_ALL_BROKERS_DOWN", "the memory broker was made unavailable"));
     }
     this.changed.notify();
   }
@@ -150,7 +146,7 @@ export class Cluster {
   /** Resolves once the broker is available; rejects with `ERR__TIMED_OUT` after `timeoutMs`. */
   async waitAvailable(timeoutMs: number, action: string): Promise<void> {
     if (!(await this.changed.until(() => this.#available, timeoutMs))) {
-      throw kafkaError(-185, `${action}: the broker was unavailable for ${timeoutMs} ms`);
+      throw kafkaError("_TIMED_OUT", `${action}: the broker was unavailable for ${timeoutMs} ms`);
     }
   }
 
@@ -176,7 +172,7 @@ export class Cluster {
   ): boolean {
     if (!TOPIC_NAME.test(name) || name === "." || name === "..") {
       throw kafkaError(
-        17,
+        "TOPIC_EXCEPTION",
         `Cannot create topic "${name}": use 1 to 249 of the characters a-z, A-Z, 0-9, '.', '_' and '-'`,
       );
     }
@@ -208,7 +204,7 @@ export class Cluster {
     if (!this.#topics.delete(name)) return false;
     for (const group of this.#groups.values()) {
       for (const key of [...group.committed.keys()]) {
-        if (key.startsWith(`${name}\u0000`)) group.committed.delete(key);
+        if (parseTopicPartitionKey(key).topic === name) group.committed.delete(key);
       }
     }
     this.#produceFailures.delete(name);
@@ -230,7 +226,10 @@ export class Cluster {
     const state = this.#topics.get(topic);
     const log = state?.partitions[partition];
     if (state === undefined || log === undefined) {
-      throw kafkaError(3, `Cannot append to topic "${topic}" partition ${partition}`);
+      throw kafkaError(
+        "UNKNOWN_TOPIC_OR_PART",
+        `Cannot append to topic "${topic}" partition ${partition}`,
+      );
     }
     const logAppend = state.timestampType === "log-append";
     const offset = log.length;
@@ -349,7 +348,7 @@ export class Cluster {
         this.expire(
           member,
           kafkaError(
-            -147,
+            "_MAX_POLL_EXCEEDED",
             `member "${member.id}" did not call consume() within ${member.maxPollIntervalMs} ms`,
           ),
         );
@@ -362,7 +361,7 @@ export class Cluster {
     const group = this.group(member.groupId);
     if (!group.members.includes(member)) return [];
     const taken = partitions.filter((tp) => {
-      const key = tpKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       const owner = group.owners.get(key);
       if (owner !== undefined && owner !== member.id) return false;
       group.owners.set(key, member.id);
@@ -375,7 +374,7 @@ export class Cluster {
   release(member: MemberState, partitions: readonly TopicPartition[]): void {
     const group = this.group(member.groupId);
     for (const tp of partitions) {
-      const key = tpKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       if (group.owners.get(key) === member.id) group.owners.delete(key);
     }
     this.changed.notify();
@@ -384,13 +383,16 @@ export class Cluster {
   /** Commits offsets for a group; throws the injected failure or `ERR__TRANSPORT` when down. */
   commit(groupId: string, offsets: readonly TopicPartitionOffset[]): void {
     if (!this.#available) {
-      throw kafkaError(-195, `Cannot commit offsets of group "${groupId}": the broker is down`);
+      throw kafkaError(
+        "_TRANSPORT",
+        `Cannot commit offsets of group "${groupId}": the broker is down`,
+      );
     }
     const group = this.group(groupId);
     const failure = group.commitFailures.shift();
     if (failure !== undefined) throw failure;
     for (const { topic, partition, offset } of offsets) {
-      group.committed.set(tpKey(topic, partition), offset);
+      group.committed.set(topicPartitionKey(topic, partition), offset);
     }
   }
 
@@ -399,7 +401,8 @@ export class Cluster {
   }
 
   committed(groupId: string, topic: string, partition: number): number {
-    return this.#groups.get(groupId)?.committed.get(tpKey(topic, partition)) ?? OFFSET_INVALID;
+    return this.#groups.get(groupId)?.committed.get(topicPartitionKey(topic, partition)) ??
+      OFFSET_INVALID;
   }
 
   /** The existing topics a subscription (names and `^regex` patterns) covers. */

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { topicPartitionKey } from "../../_topic_partition.ts";
+import { LIBRDKAFKA_DEFAULTS } from "../../_librdkafka.ts";
 import { ConfigError, type KafkaError } from "../../errors.ts";
 import {
   type ConsumerOptions,
@@ -24,7 +26,6 @@ import {
   type Cluster,
   type ClusterClient,
   type MemberState,
-  tpKey,
 } from "./_cluster.ts";
 import { readBoolean, readChoice, readInteger } from "./_config.ts";
 import { kafkaError } from "./_errors.ts";
@@ -132,7 +133,13 @@ export class MemoryConsumer implements ConsumerTransport {
       CREATE,
       { min: 0, max: INT32.max },
     );
-    this.#maxPollIntervalMs = readInteger(config, "max.poll.interval.ms", 300_000, CREATE, INT32);
+    this.#maxPollIntervalMs = readInteger(
+      config,
+      "max.poll.interval.ms",
+      LIBRDKAFKA_DEFAULTS["max.poll.interval.ms"],
+      CREATE,
+      INT32,
+    );
     this.#lastAutoCommit = cluster.clock();
     this.#client = {
       down: (error) => this.#report(error),
@@ -174,7 +181,7 @@ export class MemoryConsumer implements ConsumerTransport {
       );
     }
     if (this.#closing) {
-      return Promise.reject(kafkaError(-172, "Cannot consume: the consumer is closed"));
+      return Promise.reject(kafkaError("_STATE", "Cannot consume: the consumer is closed"));
     }
     const run = this.#consume(max, timeoutMs);
     this.#consuming = run;
@@ -189,7 +196,7 @@ export class MemoryConsumer implements ConsumerTransport {
     validateOffsets("store offsets", offsets);
     this.#assertOpen("store offsets");
     for (const { topic, partition, offset } of offsets) {
-      const key = tpKey(topic, partition);
+      const key = topicPartitionKey(topic, partition);
       if (this.#owned.has(key)) this.#stored.set(key, offset);
     }
   }
@@ -229,14 +236,16 @@ export class MemoryConsumer implements ConsumerTransport {
   pause(partitions: readonly TopicPartition[]): void {
     validatePartitions("pause", partitions);
     for (const { topic, partition } of partitions) {
-      const key = tpKey(topic, partition);
+      const key = topicPartitionKey(topic, partition);
       if (this.#owned.has(key)) this.#paused.add(key);
     }
   }
 
   resume(partitions: readonly TopicPartition[]): void {
     validatePartitions("resume", partitions);
-    for (const { topic, partition } of partitions) this.#paused.delete(tpKey(topic, partition));
+    for (const { topic, partition } of partitions) {
+      this.#paused.delete(topicPartitionKey(topic, partition));
+    }
     this.#cluster.changed.notify();
   }
 
@@ -245,10 +254,10 @@ export class MemoryConsumer implements ConsumerTransport {
       validateOffsets("seek", [position], true);
       this.#assertOpen("seek");
       const { topic, partition, offset } = position;
-      const key = tpKey(topic, partition);
+      const key = topicPartitionKey(topic, partition);
       if (!this.#owned.has(key)) {
         throw kafkaError(
-          -190,
+          "_UNKNOWN_PARTITION",
           `Cannot seek topic "${topic}" partition ${partition}: it is not assigned to this consumer`,
         );
       }
@@ -387,13 +396,17 @@ export class MemoryConsumer implements ConsumerTransport {
         return;
       }
       member.joinedGeneration = generation;
-      const wanted = new Set(target.map((tp) => tpKey(tp.topic, tp.partition)));
-      const revoked = this.assignment().filter((tp) => !wanted.has(tpKey(tp.topic, tp.partition)));
+      const wanted = new Set(target.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
+      const revoked = this.assignment().filter((tp) =>
+        !wanted.has(topicPartitionKey(tp.topic, tp.partition))
+      );
       if (revoked.length > 0) {
         await this.#revoke(revoked, false);
         continue;
       }
-      const missing = target.filter((tp) => !this.#owned.has(tpKey(tp.topic, tp.partition)));
+      const missing = target.filter((tp) =>
+        !this.#owned.has(topicPartitionKey(tp.topic, tp.partition))
+      );
       const taken = this.#cluster.take(member, missing);
       if (taken.length > 0) {
         await this.#assign(taken);
@@ -411,7 +424,7 @@ export class MemoryConsumer implements ConsumerTransport {
 
   async #revoke(partitions: TopicPartition[], lost: boolean): Promise<void> {
     await this.#callHandler({ kind: "revoke", partitions, protocol: this.rebalanceProtocol });
-    const keys = partitions.map((tp) => tpKey(tp.topic, tp.partition));
+    const keys = partitions.map((tp) => topicPartitionKey(tp.topic, tp.partition));
     if (this.#autoCommit && !lost) this.#commitQuietly(this.#uncommitted(new Set(keys)));
     for (const key of keys) {
       this.#owned.delete(key);
@@ -425,7 +438,7 @@ export class MemoryConsumer implements ConsumerTransport {
 
   async #assign(partitions: TopicPartition[]): Promise<void> {
     for (const tp of partitions) {
-      const key = tpKey(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       this.#owned.set(key, { ...tp });
       this.#positions.set(key, this.#startOffset(tp, true));
     }
@@ -448,10 +461,10 @@ export class MemoryConsumer implements ConsumerTransport {
       case "latest":
         return this.#cluster.highWatermark(tp.topic, tp.partition);
       case "error":
-        this.#stalled.add(tpKey(tp.topic, tp.partition));
+        this.#stalled.add(topicPartitionKey(tp.topic, tp.partition));
         this.#report(
           kafkaError(
-            -140,
+            "_AUTO_OFFSET_RESET",
             `topic "${tp.topic}" partition ${tp.partition} has no valid offset to start from and "auto.offset.reset" is "error": seek to an offset`,
           ),
         );
@@ -466,7 +479,7 @@ export class MemoryConsumer implements ConsumerTransport {
       await handler(event);
     } catch (error) {
       this.#report(
-        kafkaError(-143, `onRebalance failed to handle the ${event.kind} of partitions`, {
+        kafkaError("_APPLICATION", `onRebalance failed to handle the ${event.kind} of partitions`, {
           cause: error,
         }),
       );
@@ -536,7 +549,9 @@ export class MemoryConsumer implements ConsumerTransport {
         this.#missingReported.delete(topic);
       } else if (!this.#missingReported.has(topic)) {
         this.#missingReported.add(topic);
-        this.#report(kafkaError(3, `Subscribed topic not available: "${topic}"`));
+        this.#report(
+          kafkaError("UNKNOWN_TOPIC_OR_PART", `Subscribed topic not available: "${topic}"`),
+        );
       }
     }
   }
@@ -546,7 +561,7 @@ export class MemoryConsumer implements ConsumerTransport {
   }
 
   #assertOpen(action: string): void {
-    if (this.#closed) throw kafkaError(-172, `Cannot ${action}: the consumer is closed`);
+    if (this.#closed) throw kafkaError("_STATE", `Cannot ${action}: the consumer is closed`);
   }
 }
 

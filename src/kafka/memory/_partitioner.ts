@@ -9,29 +9,16 @@
  */
 
 import { crc32, fnv1a as signedFnv1a, murmur2 } from "../../partitioner.ts";
+import type { PartitionerName } from "../../_librdkafka.ts";
 
 const fnv1a = (bytes: Uint8Array) => signedFnv1a(bytes) >>> 0;
-
-/** The values librdkafka accepts for the producer's `partitioner` property. */
-export const PARTITIONERS = [
-  "random",
-  "consistent",
-  "consistent_random",
-  "murmur2",
-  "murmur2_random",
-  "fnv1a",
-  "fnv1a_random",
-] as const;
-
-/** One of {@link PARTITIONERS}. */
-export type Partitioner = typeof PARTITIONERS[number];
 
 /**
  * The partition librdkafka's `partitioner` picks for `key` among `count`
  * partitions; `random()` (in [0, 1)) serves the random cases.
  */
 export function pickPartition(
-  partitioner: Partitioner,
+  partitioner: PartitionerName,
   key: Uint8Array | null,
   count: number,
   random: () => number,

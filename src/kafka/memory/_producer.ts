@@ -17,10 +17,11 @@ import type {
   ProducerTransport,
 } from "../transport.ts";
 import type { Cluster, ClusterClient } from "./_cluster.ts";
-import { readChoice, readInteger } from "./_config.ts";
+import { readBoolean, readChoice, readInteger } from "./_config.ts";
 import { kafkaError } from "./_errors.ts";
 import { topicStillUnknown } from "../_partition_count.ts";
-import { type Partitioner, PARTITIONERS, pickPartition } from "./_partitioner.ts";
+import { pickPartition } from "./_partitioner.ts";
+import { LIBRDKAFKA_DEFAULTS, type PartitionerName, PARTITIONERS } from "../../_librdkafka.ts";
 
 const CREATE = "Cannot create producer";
 
@@ -44,10 +45,12 @@ interface Pending {
 export class MemoryProducer implements ProducerTransport {
   #cluster: Cluster;
   #options: ProducerOptions;
-  #partitioner: Partitioner;
+  #partitioner: PartitionerName;
   #maxBytes: number;
   #messageTimeoutMs: number;
   #queueMax: number;
+  /** librdkafka's `allow.auto.create.topics` (true for producers): ask the broker to create. */
+  #autoCreate: boolean;
   #queue: Pending[] = [];
   #client: ClusterClient;
   #closed = false;
@@ -57,10 +60,10 @@ export class MemoryProducer implements ProducerTransport {
     const config = options.config;
     this.#cluster = cluster;
     this.#options = options;
-    this.#partitioner = readChoice<Partitioner>(
+    this.#partitioner = readChoice<PartitionerName>(
       config,
       "partitioner",
-      "consistent_random",
+      LIBRDKAFKA_DEFAULTS.partitioner,
       CREATE,
       Object.fromEntries(PARTITIONERS.map((p) => [p, p])),
     );
@@ -71,7 +74,7 @@ export class MemoryProducer implements ProducerTransport {
     this.#messageTimeoutMs = readInteger(
       config,
       "message.timeout.ms",
-      300_000,
+      LIBRDKAFKA_DEFAULTS["message.timeout.ms"],
       CREATE,
       { min: 0, max: 2_147_483_647 },
     );
@@ -79,6 +82,7 @@ export class MemoryProducer implements ProducerTransport {
       min: 0,
       max: 2_147_483_647,
     });
+    this.#autoCreate = readBoolean(config, "allow.auto.create.topics", true, CREATE);
     this.#client = {
       down: (error) => this.#options.onError?.(error),
       up: () => this.#drain(),
@@ -94,14 +98,14 @@ export class MemoryProducer implements ProducerTransport {
       return Promise.reject(error);
     }
     if (this.#closed) {
-      return Promise.reject(kafkaError(-172, "Cannot produce: the producer is closed"));
+      return Promise.reject(kafkaError("_STATE", "Cannot produce: the producer is closed"));
     }
     const size = (outgoing.key?.length ?? 0) + (outgoing.value?.length ?? 0) +
       outgoing.headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0), 0);
     if (size > this.#maxBytes) {
       return Promise.reject(
         kafkaError(
-          10,
+          "MSG_SIZE_TOO_LARGE",
           `Cannot produce to topic "${outgoing.topic}": the message has ${size} bytes, more than "message.max.bytes" (${this.#maxBytes})`,
         ),
       );
@@ -116,7 +120,7 @@ export class MemoryProducer implements ProducerTransport {
     if (this.#queue.length >= this.#queueMax) {
       return Promise.reject(
         kafkaError(
-          -184,
+          "_QUEUE_FULL",
           `Cannot produce to topic "${outgoing.topic}": ${this.#queue.length} messages wait for the broker ("queue.buffering.max.messages")`,
         ),
       );
@@ -129,7 +133,7 @@ export class MemoryProducer implements ProducerTransport {
           if (index >= 0) this.#queue.splice(index, 1);
           reject(
             kafkaError(
-              -192,
+              "_MSG_TIMED_OUT",
               `the broker did not acknowledge the message to topic "${outgoing.topic}" within ${this.#messageTimeoutMs} ms`,
             ),
           );
@@ -144,13 +148,15 @@ export class MemoryProducer implements ProducerTransport {
     if (typeof topic !== "string" || topic === "") {
       throw new TypeError(`Cannot read partition count: topic is ${JSON.stringify(topic)}`);
     }
-    if (this.#closed) throw kafkaError(-172, "Cannot read partition count: the producer is closed");
+    if (this.#closed) {
+      throw kafkaError("_STATE", "Cannot read partition count: the producer is closed");
+    }
     const deadline = Date.now() + timeoutMs;
     await this.#cluster.waitAvailable(timeoutMs, `Cannot read partition count of "${topic}"`);
     // As librdkafka's adapters do, wait for a topic that is not known yet.
     const known = () => this.#cluster.partitionCount(topic) !== undefined;
     if (!(await this.#cluster.changed.until(known, Math.max(0, deadline - Date.now())))) {
-      throw topicStillUnknown(topic, timeoutMs, kafkaError(3));
+      throw topicStillUnknown(topic, timeoutMs, kafkaError("UNKNOWN_TOPIC_OR_PART"));
     }
     return this.#cluster.partitionCount(topic)!;
   }
@@ -158,7 +164,7 @@ export class MemoryProducer implements ProducerTransport {
   async flush(timeoutMs: number): Promise<void> {
     if (!(await this.#cluster.changed.until(() => this.#queue.length === 0, timeoutMs))) {
       throw kafkaError(
-        -185,
+        "_TIMED_OUT",
         `Cannot flush producer: ${this.#queue.length} messages still undelivered after ${timeoutMs} ms`,
       );
     }
@@ -175,7 +181,7 @@ export class MemoryProducer implements ProducerTransport {
     for (const pending of this.#queue.splice(0)) {
       clearTimeout(pending.timer);
       pending.reject(
-        kafkaError(-152, "the producer was closed before the broker took the message"),
+        kafkaError("_PURGE_QUEUE", "the producer was closed before the broker took the message"),
       );
     }
     this.#cluster.unregister(this.#client);
@@ -186,8 +192,11 @@ export class MemoryProducer implements ProducerTransport {
     const { topic } = record;
     let count = this.#cluster.partitionCount(topic);
     if (count === undefined) {
-      if (!this.#cluster.autoCreateTopics) {
-        throw kafkaError(-188, `topic "${topic}" does not exist and auto-creation is off`);
+      if (!this.#cluster.autoCreateTopics || !this.#autoCreate) {
+        throw kafkaError(
+          "_UNKNOWN_TOPIC",
+          `topic "${topic}" does not exist and auto-creation is off`,
+        );
       }
       this.#cluster.createTopic(topic, this.#cluster.numPartitions);
       count = this.#cluster.numPartitions;
@@ -198,12 +207,18 @@ export class MemoryProducer implements ProducerTransport {
     if (partition === -1) {
       partition = pickPartition(this.#partitioner, record.key, count, this.#cluster.random);
     } else if (partition >= count) {
-      throw kafkaError(-190, `topic "${topic}" has ${count} partitions, not ${partition + 1}`);
+      throw kafkaError(
+        "_UNKNOWN_PARTITION",
+        `topic "${topic}" has ${count} partitions, not ${partition + 1}`,
+      );
     }
     const limit = this.#cluster.maxMessageBytes(topic);
     const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
     if (limit !== undefined && size > limit) {
-      throw kafkaError(10, `topic "${topic}" takes at most ${limit} bytes ("max.message.bytes")`);
+      throw kafkaError(
+        "MSG_SIZE_TOO_LARGE",
+        `topic "${topic}" takes at most ${limit} bytes ("max.message.bytes")`,
+      );
     }
     const offset = this.#cluster.append(topic, partition, record);
     return { topic, partition, offset };

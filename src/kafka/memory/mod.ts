@@ -13,7 +13,7 @@
  *
  * @example A consumer reads what a producer wrote
  * ```ts
- * import { createMemoryTransport } from "./memory.ts";
+ * import { createMemoryTransport } from "./mod.ts";
  *
  * const transport = createMemoryTransport();
  * const producer = transport.createProducer({ config: {} });
@@ -32,14 +32,14 @@
  * @module
  */
 
-import type { Transport } from "./transport.ts";
-import { MemoryAdmin } from "./memory/_admin.ts";
-import { createBroker, type MemoryBroker } from "./memory/_broker.ts";
-import { Cluster } from "./memory/_cluster.ts";
-import { MemoryConsumer } from "./memory/_consumer.ts";
-import { MemoryProducer } from "./memory/_producer.ts";
+import type { Transport } from "../transport.ts";
+import { MemoryAdmin } from "./_admin.ts";
+import { createBroker, type MemoryBroker } from "./_broker.ts";
+import { Cluster } from "./_cluster.ts";
+import { MemoryConsumer } from "./_consumer.ts";
+import { MemoryProducer } from "./_producer.ts";
 
-export type { MemberInfo, MemoryBroker, MemoryTopicOptions } from "./memory/_broker.ts";
+export type { MemberInfo, MemoryBroker, MemoryTopicOptions } from "./_broker.ts";
 
 /** Options of {@link createMemoryTransport}. */
 export interface MemoryTransportOptions {
@@ -101,7 +101,7 @@ const BUILTIN_FEATURES: readonly string[] = Object.freeze([
  *
  * @example Drive a consumer group rebalance deterministically
  * ```ts
- * import { createMemoryTransport } from "./memory.ts";
+ * import { createMemoryTransport } from "./mod.ts";
  *
  * const { broker, createConsumer } = createMemoryTransport();
  * broker.createTopic("events", 2);
