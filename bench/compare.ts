@@ -27,12 +27,15 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBroker } from "../scripts/kafka/mod.ts";
+import { ensureBun } from "../scripts/bun.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 import { MESSAGE_BYTES, produceWithKcat } from "./_produce.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_DIR = join(ROOT, "bench", "node");
 const RDKAFKA_2_12 = join(ROOT, "node_modules", "node-rdkafka", "build", "deps");
+/** The Bun the Bun contenders run (scripts/bun.ts; resolved in `prepare`). */
+let bunExecutable = "bun";
 /** Sampling period of the RSS curve. */
 const RSS_SAMPLE_MS = 250;
 
@@ -180,15 +183,14 @@ const CONTENDERS: Contender[] = [
         }),
       },
       {
-        // The slot for Bun: `bun npm/dist/bin/racecar.js ...` once an adapter runs there.
+        // What `bunx racecar` runs: the npm package's bin under Bun (adapter bun-ffi).
         name: `bun-${shape}`,
         label: `ours, Bun, \`${method}\``,
         shape,
         sigterm: true,
-        unavailable: "no Bun adapter yet",
         command: (run) => ({
           args: [
-            "bun",
+            bunExecutable,
             join(ROOT, "npm", "dist", "bin", "racecar.js"),
             "--require",
             join(NODE_DIR, "count_consumers.mjs"),
@@ -402,15 +404,16 @@ async function versions(): Promise<string> {
   };
   const node = (await out("node", ["--version"])).trim();
   const kcat = /Version ([\d.]+)/.exec(await out("kcat", ["-V"]))?.[1] ?? "?";
-  const kafkajs = JSON.parse(
-    await Deno.readTextFile(join(NODE_DIR, "node_modules", "kafkajs", "package.json")),
-  ).version;
+  // Not installed when no Node contender runs (--only).
+  const kafkajs = await Deno.readTextFile(join(NODE_DIR, "node_modules", "kafkajs", "package.json"))
+    .then((text) => JSON.parse(text).version, () => "-");
   const rdkafka = JSON.parse(
     await Deno.readTextFile(join(ROOT, "node_modules", "node-rdkafka", "package.json")),
   ).version;
   const cpu = /model name\s*:\s*(.*)/.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1];
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-  return `Deno ${Deno.version.deno}, Node ${node}, kcat ${kcat}, KafkaJS ${kafkajs}, ` +
+  const bun = (await out(bunExecutable, ["--version"])).trim() || "-";
+  return `Deno ${Deno.version.deno}, Node ${node}, Bun ${bun}, kcat ${kcat}, KafkaJS ${kafkajs}, ` +
     `node-rdkafka ${rdkafka}; ${navigator.hardwareConcurrency} CPUs (${cpu}); ` +
     `load average before: ${load}`;
 }
@@ -421,8 +424,12 @@ async function prepare(selected: Contender[]): Promise<void> {
     console.error("Installing KafkaJS into bench/node/ (npm ci)...");
     await run(["npm", "ci", "--no-audit", "--no-fund"], NODE_DIR);
   }
+  const needsBun = selected.some((c) => c.name.startsWith("bun-"));
+  if (needsBun) bunExecutable = await ensureBun();
   if (
-    selected.some((c) => c.name.startsWith("node-") && c.name !== "node-rdkafka") &&
+    selected.some((c) =>
+      (c.name.startsWith("node-") && c.name !== "node-rdkafka") || c.name.startsWith("bun-")
+    ) &&
     !(await exists(join(ROOT, "npm", "dist", "bin", "racecar.js")))
   ) {
     console.error("Building the npm package (deno task build:npm)...");

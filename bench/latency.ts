@@ -5,8 +5,8 @@
  *
  * Usage: `deno run -A bench/latency.ts [runtimes] [rates] [seconds] [rounds]`
  * (defaults: `deno,node 1000,20000 10 1`: both runtimes at 1,000 and at 20,000
- * messages/s for 10 s each, interleaved). Runtimes: `deno` and `node` (ours;
- * for `node`, build the package first: `deno task build:npm`), `kafkajs`
+ * messages/s for 10 s each, interleaved). Runtimes: `deno`, `node` and `bun`
+ * (ours; for `node` and `bun`, build the package first: `deno task build:npm`), `kafkajs`
  * (KafkaJS `eachMessage`, bench/node/kafkajs_latency.mjs; needs
  * `npm ci --prefix bench/node`, which compare.ts runs on first use) and `kcat`
  * (the floor). Broker: `RACECAR_BROKERS`, else one is started (and stopped
@@ -35,17 +35,18 @@
  */
 
 import { ensureBroker } from "../scripts/kafka.ts";
+import { ensureBun } from "../scripts/bun.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 
 /** Ours on Deno and Node; KafkaJS (`eachMessage`) and kcat as references. */
-type Runtime = "deno" | "node" | "kafkajs" | "kcat";
-const RUNTIMES: readonly string[] = ["deno", "node", "kafkajs", "kcat"];
+type Runtime = "deno" | "node" | "bun" | "kafkajs" | "kcat";
+const RUNTIMES: readonly string[] = ["deno", "node", "bun", "kafkajs", "kcat"];
 const runtimes = (Deno.args[0] ?? "deno,node").split(",");
 const rates = (Deno.args[1] ?? "1000,20000").split(",").map(Number);
 const seconds = Number(Deno.args[2] ?? 10);
 const rounds = Number(Deno.args[3] ?? 1);
 const USAGE =
-  "Usage: deno run -A bench/latency.ts [deno,node,kafkajs,kcat] [rates, e.g. 1000,20000] " +
+  "Usage: deno run -A bench/latency.ts [deno,node,bun,kafkajs,kcat] [rates, e.g. 1000,20000] " +
   "[seconds] [rounds]";
 if (runtimes.some((r) => !RUNTIMES.includes(r))) {
   console.error(
@@ -67,6 +68,8 @@ if (
 }
 
 const ROOT = new URL("..", import.meta.url).pathname;
+/** Bun runs the npm build as Node does (scripts/bun.ts installs the pinned Bun if needed). */
+const bunExecutable = runtimes.includes("bun") ? await ensureBun() : "bun";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function command(runtime: Runtime, env: Record<string, string>): string[] {
@@ -82,8 +85,9 @@ function command(runtime: Runtime, env: Record<string, string>): string[] {
         `${ROOT}bench/latency_consumer.ts`,
       ];
     case "node":
+    case "bun":
       return [
-        "node",
+        runtime === "bun" ? bunExecutable : "node",
         `${ROOT}npm/dist/bin/racecar.js`,
         "LatencyConsumer",
         "--require",

@@ -34,6 +34,10 @@ import ts from "typescript";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_TESTS_DIR = "tests/node";
+/** The Bun suite (`bun test npm/dist/tests/bun/*.bun.js`), compiled like the Node one. */
+const BUN_TESTS_DIR = "tests/bun";
+/** Started as a Worker by the bun:ffi layer (by URL), so no import reaches it. */
+const BUN_WORKER = "src/kafka/ffi/bun/_worker.ts";
 /** The Deno-only parts of the FFI adapter: its `Deno.dlopen` layer and entry (koffi shares the rest). */
 const FORBIDDEN_PREFIXES = ["src/kafka/ffi/deno/", "src/kafka/ffi/mod.ts"];
 
@@ -341,7 +345,11 @@ export async function buildNpm(
     }
   }
   const ffiModules = await ffiAdapterModules();
-  const modules = [...entries.filter((entry) => !denoOnly(entry)), ...ffiModules.imports];
+  const modules = [
+    ...entries.filter((entry) => !denoOnly(entry)),
+    ...ffiModules.imports,
+    BUN_WORKER,
+  ];
   try {
     for await (const item of Deno.readDir(path.join(ROOT, NODE_TESTS_DIR))) {
       if (item.isFile && item.name.endsWith(".node.ts")) {
@@ -350,6 +358,15 @@ export async function buildNpm(
     }
   } catch {
     // No Node tests: build the library alone.
+  }
+  try {
+    for await (const item of Deno.readDir(path.join(ROOT, BUN_TESTS_DIR))) {
+      if (item.isFile && item.name.endsWith(".bun.ts")) {
+        modules.push(`${BUN_TESTS_DIR}/${item.name}`);
+      }
+    }
+  } catch {
+    // No Bun tests.
   }
 
   const stage = await Deno.makeTempDir({ prefix: "racecar-npm-" });

@@ -2,7 +2,7 @@
  * The one test command: installs dependencies, starts the local Kafka broker
  * (unless `RACECAR_BROKERS` names a cluster or one already answers), runs the
  * Deno suite (with the README and docs checks of `tests/docs/` and the README
- * journeys of `tests/journey/`) and the Node suite against it, the JSR dry run,
+ * journeys of `tests/journey/`), the Node suite and the Bun suite against it, the JSR dry run,
  * the packaging check (docs/node.md followed from the packed tarball), stops
  * what it started, and ends with one line `N passed, N failed`.
  *
@@ -15,6 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBroker } from "./kafka/mod.ts";
 import { installDependencies, nodeHeadersDir } from "./setup.ts";
+import { bunSuite } from "./_bun_suite.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -145,6 +146,7 @@ async function main(): Promise<number> {
             nodeTally,
           ),
         );
+        add(await bunSuite(env));
         await check(
           "npm pack, then docs/node.md followed literally (Node, and Deno from npm)",
           "sh",

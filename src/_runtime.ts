@@ -35,10 +35,17 @@ export const deno: DenoApi | undefined = (globalThis as { Deno?: DenoApi }).Deno
 /** `true` when running under Deno. */
 export const isDeno: boolean = typeof deno?.version?.deno === "string";
 
+/** Bun's version when running under Bun (which otherwise takes the Node.js paths here). */
+const bunVersion: unknown = (globalThis as { Bun?: { version?: unknown } }).Bun?.version;
+
+/** `true` when running under Bun. */
+export const isBun: boolean = typeof bunVersion === "string";
+
 const nodeFs = isDeno ? undefined : await import("node:fs");
 
 /** The runtime's name and version, e.g. `Deno 2.9.6` or `Node.js v20.20.2`. */
 export function runtimeDescription(): string {
+  if (isBun) return `Bun ${bunVersion}`;
   return deno ? `Deno ${deno.version.deno}` : `Node.js ${process.version}`;
 }
 

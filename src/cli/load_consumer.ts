@@ -81,6 +81,13 @@ function explainImportError(error: unknown, path: string): string | undefined {
     const [, text, frame, url, line, column] = deno;
     return `Cannot load ${fileURLToPath(url!)}:${line}:${column}: SyntaxError: ${text}\n${frame}`;
   }
+  // Bun: AggregateError('N errors building "<file>"') of BuildMessages with a position.
+  const built = (error as { errors?: { message?: string; position?: BunPosition }[] })?.errors;
+  const first = Array.isArray(built) ? built.find((e) => e?.position?.file) : undefined;
+  if (first !== undefined && error instanceof AggregateError) {
+    const { file, line, column, lineText } = first.position!;
+    return `Cannot load ${file}:${line}:${column}: SyntaxError: ${first.message}\n${lineText}`;
+  }
   if (error instanceof SyntaxError) {
     // Node keeps the location out of the error; its syntax check prints it.
     const report = nodeSyntaxReport(path);
@@ -94,6 +101,14 @@ function explainImportError(error: unknown, path: string): string | undefined {
     return `Cannot load ${path}: ${message.split("\n")[0]}`;
   }
   return undefined;
+}
+
+/** Where Bun's bundler found a syntax error. */
+interface BunPosition {
+  file: string;
+  line: number;
+  column: number;
+  lineText: string;
 }
 
 /** Node's own report of a module's syntax error: line, message and code frame. */

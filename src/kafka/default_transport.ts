@@ -4,7 +4,8 @@
  * it uses by default and those it cannot load. `RACECAR_TRANSPORT` chooses
  * another: `deno-ffi` (librdkafka through `Deno.dlopen`; the default under
  * Deno), `koffi` (the same binding through Node's `koffi` package; the default
- * under Node.js, and the faster there: bench/README.md), `node-rdkafka` (the
+ * under Node.js, and the faster there: bench/README.md), `bun-ffi` (the same
+ * binding through `bun:ffi`; the default under Bun), `node-rdkafka` (the
  * addon, Node.js only) or `memory` (the in-process broker).
  *
  * An application that wants one adapter imports it from its subpath
@@ -14,18 +15,18 @@
  * @module
  */
 
-import { getEnv, isDeno } from "../_runtime.ts";
+import { getEnv, isBun, isDeno } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 
 /** Adapter names `RACECAR_TRANSPORT` accepts. */
-export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "koffi", "memory"] as const;
+export const TRANSPORT_NAMES = ["deno-ffi", "node-rdkafka", "koffi", "bun-ffi", "memory"] as const;
 
 /** One of {@link TRANSPORT_NAMES}. */
 export type TransportName = typeof TRANSPORT_NAMES[number];
 
 /** The runtimes Racecar runs on. */
-type Runtime = "deno" | "node";
+type Runtime = "deno" | "node" | "bun";
 
 /** Per runtime: its name in messages, its default adapter, and why it cannot load the others. */
 const RUNTIMES: Record<Runtime, {
@@ -41,6 +42,8 @@ const RUNTIMES: Record<Runtime, {
         `(the default) under Deno, or run the npm package under Node.js`,
       koffi: `it is the same librdkafka binding as "deno-ffi" through Node's koffi package; ` +
         `use "deno-ffi" (the default) under Deno`,
+      "bun-ffi": `it is the same librdkafka binding as "deno-ffi" through Bun's bun:ffi; ` +
+        `use "deno-ffi" (the default) under Deno`,
     },
   },
   node: {
@@ -49,6 +52,15 @@ const RUNTIMES: Record<Runtime, {
     refuses: {
       "deno-ffi": `it uses Deno.dlopen; use "koffi" (the default) or "node-rdkafka" under ` +
         `Node.js, or run Racecar with Deno`,
+      "bun-ffi": `it uses bun:ffi; use "koffi" (the default) or "node-rdkafka" under ` +
+        `Node.js, or run Racecar with Bun`,
+    },
+  },
+  bun: {
+    label: "Bun",
+    default: "bun-ffi",
+    refuses: {
+      "deno-ffi": `it uses Deno.dlopen; use "bun-ffi" (the default) under Bun`,
     },
   },
 };
@@ -63,6 +75,7 @@ const RUNTIMES: Record<Runtime, {
 const ADAPTERS: Record<TransportName, () => Promise<Transport>> = {
   "deno-ffi": () => loadAdapter("./ffi/mod", "createFfiTransport"),
   koffi: () => loadAdapter("./ffi/koffi/mod", "createKoffiTransport"),
+  "bun-ffi": () => loadAdapter("./ffi/bun/mod", "createBunTransport"),
   "node-rdkafka": () =>
     loadAdapter("./node_rdkafka/mod", "createNodeRdkafkaTransport", (error) =>
       new ConfigError(
@@ -104,7 +117,7 @@ async function loadAdapter(
  * ```
  */
 export async function loadDefaultTransport(): Promise<Transport> {
-  const runtime = RUNTIMES[isDeno ? "deno" : "node"];
+  const runtime = RUNTIMES[isDeno ? "deno" : isBun ? "bun" : "node"];
   const name = getEnv("RACECAR_TRANSPORT") || runtime.default;
   if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
     throw new ConfigError(

@@ -1,5 +1,6 @@
 /**
- * docs/node.md followed literally from the packed tarball, in an empty
+ * docs/node.md (and the "Run it" commands of docs/bun.md, in the same
+ * project) followed literally from the packed tarball, in an empty
  * directory: the commands of each `sh` block run with `sh` as written (the
  * only changes: `npm install racecar` installs the tarball, and the documented
  * broker address is the test cluster's), the consumer file saved as the page
@@ -18,8 +19,11 @@ import { dirname, join } from "node:path";
 import { BROKERS, Proc } from "../cli/_helpers.ts";
 import { codeBlocks, fileBlock } from "../docs/_docs.ts";
 import { ROOT } from "../cli/_helpers.ts";
+import { ensureBun } from "../../scripts/bun.ts";
 
 const DOC = "docs/node.md";
+/** Its "Run it" commands run in the project this journey installs. */
+const BUN_DOC = "docs/bun.md";
 
 /** The environment of this process without RACECAR_* variables, with `deno` on PATH. */
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -206,6 +210,30 @@ async function main(tarball: string): Promise<void> {
     await stopCleanly(deno, denoLine);
   } finally {
     await deno.dispose();
+  }
+
+  // docs/bun.md: the same project run by Bun, whose default adapter is bun-ffi.
+  const bunBlocks = codeBlocks(await Deno.readTextFile(join(ROOT, BUN_DOC)))
+    .filter((b) => b.lang === "sh")
+    .map((b) => b.text.replaceAll("127.0.0.1:9092", BROKERS));
+  const bun = await ensureBun();
+  const bunPath = bun.includes("/") ? { PATH: `${dirname(bun)}:${baseEnv().PATH}` } : {};
+  for (const needle of ["bun node_modules/.bin/racecar ", "bunx --bun racecar "]) {
+    const found = bunBlocks.filter((b) => b.includes(needle));
+    if (found.length !== 1) {
+      throw new Error(`${BUN_DOC}: ${found.length} sh blocks contain "${needle}"`);
+    }
+    const line = lineWith(found[0]!, needle.split(" ")[0]!);
+    const proc = start(line, project, bunPath);
+    try {
+      await produceAndSee(proc, produce, project, seen);
+      if (!/Bun \d+\.\d+\.\d+, librdkafka [\d.]+ \(bun-ffi\)/.test(proc.output)) {
+        throw new Error(`${line} did not run on Bun with the bun-ffi adapter:\n${proc.output}`);
+      }
+      await stopCleanly(proc, line);
+    } finally {
+      await proc.dispose();
+    }
   }
 
   // Start from generated files: init, generate consumer, the generated test.

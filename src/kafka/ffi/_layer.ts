@@ -9,10 +9,9 @@
  *   threads.
  * - `koffi/layer.ts`: the `koffi` package on Node; `nonblocking` symbols run
  *   through `func.async` on koffi's worker threads.
- * - Bun (`bun:ffi`) has a slot here but no layer yet: it offers `dlopen`,
- *   `ptr`, `toArrayBuffer`, `read` and `CString`, but no worker-thread calls,
- *   so its `nonblocking` symbols would have to become short zero-timeout polls
- *   or run in a `Worker`.
+ * - `bun/layer.ts`: `bun:ffi`, which has no worker-thread calls: `nonblocking`
+ *   symbols that serve the consumer queue become zero-timeout calls plus waits
+ *   woken by librdkafka's queue events; the others run in a Bun `Worker`.
  *
  * Pointers are opaque to the shared code: it only compares them with `null`,
  * passes them back into bound functions and asks the layer to read through
