@@ -11,7 +11,12 @@ import { SETTINGS } from "./config/schema.ts";
 import { DeliveryScope } from "./delivery.ts";
 import { DeliveryError, ErrorCode, KafkaError } from "./errors.ts";
 import type { Instrumenter, ProducePayload } from "./events.ts";
-import type { DeliveryReport, Header, ProducerTransport } from "./kafka/transport.ts";
+import type {
+  DeliveryReport,
+  Header,
+  ProduceRecord,
+  ProducerTransport,
+} from "./kafka/transport.ts";
 import { type PartitionerName, partitionFor } from "./partitioner.ts";
 
 /** A value or key as users pass it. */
@@ -122,7 +127,12 @@ export class Producer {
   readonly #partitionCounts = new Map<string, PartitionCount>();
   /** Partition-count reads in flight, one per topic. */
   readonly #partitionCountReads = new Map<string, Promise<number>>();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Messages sent and not yet settled. */
+  #inFlight = 0;
+  /** Counts one settled message; shared, so a send allocates no closure for it. */
+  readonly #settled = () => {
+    this.#inFlight -= 1;
+  };
   #closed = false;
 
   /** Wraps a transport producer. */
@@ -144,7 +154,7 @@ export class Producer {
 
   /** Messages queued and not yet delivered or failed. */
   get bufferSize(): number {
-    return this.#inFlight.size;
+    return this.#inFlight;
   }
 
   /**
@@ -159,9 +169,8 @@ export class Producer {
     const promise = this.#instrumenter?.wraps("send_message")
       ? this.#sendInstrumented(this.#instrumenter, value, options)
       : this.#send(value, options);
-    this.#inFlight.add(promise);
-    const settle = () => this.#inFlight.delete(promise);
-    promise.then(settle, settle);
+    this.#inFlight += 1;
+    promise.then(this.#settled, this.#settled);
     return promise;
   }
 
@@ -236,33 +245,60 @@ export class Producer {
     }), () => this.#send(value, { ...options, headers }));
   }
 
-  async #send(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
+  #send(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
     const byKey = options.partition === undefined && options.partitionKey !== undefined;
-    let partition = options.partition ?? (byKey ? await this.#partitionOf(options) : undefined);
-    const record = {
-      topic: options.topic,
-      value: value === null ? null : toBytes(value),
-      key: options.key === undefined || options.key === null ? null : toBytes(options.key),
-      headers: toHeaders(options.headers),
-      ...(partition === undefined ? {} : { partition }),
-      ...(options.createTime === undefined ? {} : {
-        timestamp: options.createTime instanceof Date
-          ? options.createTime.getTime()
-          : options.createTime,
-      }),
-    };
+    if (byKey) return this.#sendByKey(value, options);
+    const record = toRecord(value, options, options.partition);
+    // The common case in one step: no async function, no await; retries and
+    // failures take the loop below.
+    let sent: Promise<DeliveryReport>;
+    try {
+      sent = this.#transport.produce(record);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return sent.then(
+      (report) => this.#acknowledged(report),
+      (error) => this.#retry(record, options, false, { error }),
+    );
+  }
+
+  async #sendByKey(value: Bytes | null, options: ProduceOptions): Promise<DeliveryReport> {
+    const partition = await this.#partitionOf(options);
+    return await this.#retry(toRecord(value, options, partition), options, true);
+  }
+
+  #acknowledged(report: DeliveryReport): DeliveryReport {
+    this.#instrumenter?.emit("acknowledged_message", () => ({
+      clientId: this.#clientId,
+      topic: report.topic,
+      partition: report.partition,
+      offset: report.offset,
+    }));
+    return report;
+  }
+
+  /**
+   * Sends `record` until it is delivered, waiting out a full local queue;
+   * starts with the failure of a first attempt when `failed` holds one.
+   */
+  async #retry(
+    record: ProduceRecord,
+    options: ProduceOptions,
+    byKey: boolean,
+    failed?: { error: unknown },
+  ): Promise<DeliveryReport> {
+    let partition = record.partition;
     const deadline = Date.now() + this.#messageTimeoutMs;
     let reread = false;
     for (let wait = 5;; wait = Math.min(wait * 2, 200)) {
       try {
-        const report = await this.#transport.produce(record);
-        this.#instrumenter?.emit("acknowledged_message", () => ({
-          clientId: this.#clientId,
-          topic: report.topic,
-          partition: report.partition,
-          offset: report.offset,
-        }));
-        return report;
+        if (failed !== undefined) {
+          const { error } = failed;
+          failed = undefined;
+          throw error;
+        }
+        return this.#acknowledged(await this.#transport.produce(record));
       } catch (error) {
         // The topic has fewer partitions than remembered (deleted and re-created):
         // read the count again and pick again, once.
@@ -342,9 +378,30 @@ export class Producer {
         ? options.partitionKey
         : new TextDecoder().decode(options.partitionKey),
       messageSize: value === null ? 0 : toBytes(value).byteLength,
-      bufferSize: this.#inFlight.size,
+      bufferSize: this.#inFlight,
     };
   }
+}
+
+/** The port's record for a message: fields given, none allocated for what is absent. */
+function toRecord(
+  value: Bytes | null,
+  options: ProduceOptions,
+  partition: number | undefined,
+): ProduceRecord {
+  const record: ProduceRecord = {
+    topic: options.topic,
+    value: value === null ? null : toBytes(value),
+    key: options.key === undefined || options.key === null ? null : toBytes(options.key),
+  };
+  if (options.headers !== undefined) record.headers = toHeaders(options.headers);
+  if (partition !== undefined) record.partition = partition;
+  if (options.createTime !== undefined) {
+    record.timestamp = options.createTime instanceof Date
+      ? options.createTime.getTime()
+      : options.createTime;
+  }
+  return record;
 }
 
 function validateOptions(options: ProduceOptions): void {

@@ -38,6 +38,7 @@ import type {
 import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./symbols.ts";
 import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
+import { OffsetLists } from "./_offset_lists.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
 import { cstr, newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
 
@@ -72,6 +73,8 @@ export class FfiConsumer implements ConsumerTransport {
   #lastKey = "";
 
   readonly #assigned = new Map<string, TopicPartition>();
+  /** Lists kept for storing one partition's offset. */
+  readonly #offsetLists: OffsetLists;
   readonly #revoking = new Set<string>();
   readonly #paused = new Set<string>();
   /** First offset dropped per paused partition: librdkafka's position moved past it. */
@@ -94,6 +97,7 @@ export class FfiConsumer implements ConsumerTransport {
   /** Creates the consumer; throws a `ConfigError` for a refused property. */
   constructor(lib: Librdkafka, options: ConsumerOptions) {
     this.#lib = lib;
+    this.#offsetLists = new OffsetLists(lib);
     this.#onRebalance = options.onRebalance;
     this.#groupId = options.config["group.id"] ?? "";
     this.rebalanceProtocol = protocolOf(options.config);
@@ -300,16 +304,31 @@ export class FfiConsumer implements ConsumerTransport {
   /** Stores offsets of assigned partitions for the next commit. */
   storeOffsets(offsets: readonly TopicPartitionOffset[]): void {
     this.#assertOpen("store offsets");
+    // The common case (a consumer that produces stores after each delivered
+    // message): one partition, through a kept list.
+    if (offsets.length === 1) return this.#storeOne(offsets[0]!);
     const mine = offsets.filter((o) => this.#assigned.has(topicPartitionKey(o.topic, o.partition)));
     if (mine.length === 0) return;
     const lib = this.#lib;
-    withPartitionList(lib, mine, (list) => {
-      const errno = lib.rd_kafka_offsets_store(this.#client.rk, list);
-      // _STATE: a partition went away between the filter and the store; ignorable.
-      if (errno !== 0 && errno !== ERR._STATE && errno !== ERR._INVALID_ARG) {
-        throw kafkaError(lib, errno);
-      }
-    });
+    withPartitionList(lib, mine, (list) => this.#storeList(list));
+  }
+
+  #storeOne(offset: TopicPartitionOffset): void {
+    const key = topicPartitionKey(offset.topic, offset.partition);
+    if (!this.#assigned.has(key)) return;
+    const lib = this.#lib;
+    const list = this.#offsetLists.list(key, offset.topic, offset.partition, offset.offset);
+    if (list === null) return withPartitionList(lib, [offset], (l) => this.#storeList(l));
+    this.#storeList(list);
+  }
+
+  #storeList(list: Pointer): void {
+    const lib = this.#lib;
+    const errno = lib.rd_kafka_offsets_store(this.#client.rk, list);
+    // _STATE: a partition went away between the filter and the store; ignorable.
+    if (errno !== 0 && errno !== ERR._STATE && errno !== ERR._INVALID_ARG) {
+      throw kafkaError(lib, errno);
+    }
   }
 
   /** Commits the given offsets, or everything stored. */
@@ -486,12 +505,15 @@ export class FfiConsumer implements ConsumerTransport {
         withPartitionList(lib, current, (list) => this.#unassign(protocol, list, current));
       }
       this.#nativeClosing = true;
+      // Stored-to lists hold references to their partitions: the close waits for those.
+      this.#offsetLists.clear();
       const errno = await lib.rd_kafka_consumer_close(rk);
       if (errno !== 0 && this.#client.fatal === null) {
         this.#client.reportError(kafkaError(lib, errno));
       }
     } finally {
       await Promise.all(this.#wakes);
+      this.#offsetLists.clear();
       await this.#client.stop();
       this.#queueFreed = true;
       lib.rd_kafka_queue_destroy(this.#queue);
@@ -607,6 +629,9 @@ export class FfiConsumer implements ConsumerTransport {
     const error = protocol === "cooperative" && list !== null
       ? takeError(lib, lib.rd_kafka_incremental_unassign(rk, list))
       : errorOf(lib, lib.rd_kafka_assign(rk, null));
+    // A kept list holds its partition: let go of what is no longer ours (and a
+    // topic deleted and created again gets a fresh one).
+    this.#offsetLists.clear();
     if (protocol === "eager" || list === null) {
       this.#assigned.clear();
       this.#revoking.clear();

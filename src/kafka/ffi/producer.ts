@@ -1,5 +1,6 @@
 /**
- * The FFI producer: `rd_kafka_produceva` with copied payloads, delivery
+ * The FFI producer: `rd_kafka_produce` (or `rd_kafka_produceva` for headers
+ * and timestamps) with copied payloads, delivery
  * reports read from `RD_KAFKA_EVENT_DR` events on the main queue and matched
  * to their promise by a per-message opaque id.
  *
@@ -15,7 +16,15 @@ import type {
   ProducerTransport,
   TopicPartitionOffset,
 } from "../transport.ts";
-import { ERR, EVENT, type Librdkafka, MSG_F_COPY, RD_KAFKA_PRODUCER, VTYPE } from "./symbols.ts";
+import {
+  ERR,
+  EVENT,
+  type Librdkafka,
+  MSG_F_COPY,
+  PARTITION_UA,
+  RD_KAFKA_PRODUCER,
+  VTYPE,
+} from "./symbols.ts";
 import { NativeClient } from "./_client.ts";
 import { kafkaError, takeError } from "./_errors.ts";
 import { readPartitionCount } from "../_partition_count.ts";
@@ -46,6 +55,8 @@ export class FfiProducer implements ProducerTransport {
   readonly #client: NativeClient;
   readonly #pending = new Map<number, Pending>();
   readonly #topicNames = new Map<string, Uint8Array<ArrayBuffer>>();
+  /** Topic handles for `rd_kafka_produce`, destroyed at close. */
+  readonly #topics = new Map<string, Pointer>();
   #drArray = new BigUint64Array(0);
   #nextId = 1;
   #idle: (() => void) | null = null;
@@ -77,8 +88,9 @@ export class FfiProducer implements ProducerTransport {
         new TypeError(`Cannot produce: 'topic' must be a non-empty string, got ${record.topic}`),
       );
     }
-    const lib = this.#lib;
     const headers = record.headers ?? [];
+    if (headers.length === 0 && record.timestamp === undefined) return this.#produceSimple(record);
+    const lib = this.#lib;
     // rd_kafka_produceva takes a count and refuses an END entry.
     const count = 4 + (record.key != null ? 1 : 0) + (record.partition !== undefined ? 1 : 0) +
       (record.timestamp !== undefined ? 1 : 0) + headers.length;
@@ -131,6 +143,43 @@ export class FfiProducer implements ProducerTransport {
     return new Promise((resolve, reject) =>
       this.#pending.set(id, { topic: record.topic, resolve, reject })
     );
+  }
+
+  /**
+   * A message without headers or timestamp: one `rd_kafka_produce` call on a
+   * cached topic handle, its buffers passed as arguments (no struct to fill,
+   * no address to take), the opaque a plain id.
+   */
+  #produceSimple(record: ProduceRecord): Promise<DeliveryReport> {
+    const lib = this.#lib;
+    const rkt = this.#topicHandle(record.topic);
+    if (rkt === null) return Promise.reject(kafkaError(lib, lib.rd_kafka_last_error()));
+    const value = record.value ?? null;
+    const key = record.key ?? null;
+    const id = this.#nextId++;
+    const status = lib.rd_kafka_produce(
+      rkt,
+      record.partition ?? PARTITION_UA,
+      MSG_F_COPY,
+      value === null || value.length > 0 ? value : EMPTY,
+      value?.length ?? 0,
+      key === null || key.length > 0 ? key : EMPTY,
+      key?.length ?? 0,
+      id,
+    );
+    if (status !== 0) return Promise.reject(kafkaError(lib, lib.rd_kafka_last_error()));
+    return new Promise((resolve, reject) =>
+      this.#pending.set(id, { topic: record.topic, resolve, reject })
+    );
+  }
+
+  /** The `rd_kafka_topic_t` of `topic`, created once and kept until close; `null` if refused. */
+  #topicHandle(topic: string): Pointer {
+    const known = this.#topics.get(topic);
+    if (known !== undefined) return known;
+    const rkt = this.#lib.rd_kafka_topic_new(this.#client.rk, this.#topicName(topic), null);
+    if (rkt !== null) this.#topics.set(topic, rkt);
+    return rkt;
   }
 
   #topicName(topic: string): Uint8Array<ArrayBuffer> {
@@ -314,6 +363,8 @@ export class FfiProducer implements ProducerTransport {
       this.#client.reportError(error as KafkaError);
     } finally {
       this.#closing = true;
+      for (const rkt of this.#topics.values()) this.#lib.rd_kafka_topic_destroy(rkt);
+      this.#topics.clear();
       await this.#client.destroy();
       const lost = kafkaError(this.#lib, ERR._DESTROY, "The producer closed before delivery");
       for (const pending of this.#pending.values()) pending.reject(lost);

@@ -173,6 +173,12 @@ export const SYMBOLS = {
   rd_kafka_consumer_group_metadata_destroy: { parameters: ["pointer"], result: "void" },
 
   rd_kafka_produceva: { parameters: ["pointer", "buffer", "usize"], result: "pointer" },
+  // rkt, partition, msgflags, payload, len, key, keylen, msg_opaque (an id, not an address).
+  rd_kafka_produce: {
+    parameters: ["pointer", "i32", "i32", "buffer", "usize", "buffer", "usize", "usize"],
+    result: "i32",
+  },
+  rd_kafka_last_error: { parameters: [], result: "i32" },
   rd_kafka_flush: { parameters: ["pointer", "i32"], result: "i32", nonblocking: true },
   rd_kafka_outq_len: { parameters: ["pointer"], result: "i32" },
 
@@ -312,6 +318,9 @@ export const VTYPE = {
 
 /** `RD_KAFKA_MSG_F_COPY`: librdkafka copies the payload, so JS memory may move afterwards. */
 export const MSG_F_COPY = 0x2;
+
+/** `RD_KAFKA_PARTITION_UA`: let the partitioner choose. */
+export const PARTITION_UA = -1;
 
 /** `rd_kafka_admin_op_t` values used here. */
 export const ADMIN_OP = { CREATETOPICS: 1, DELETETOPICS: 2, CREATEPARTITIONS: 3 } as const;
