@@ -18,12 +18,15 @@ export class ShoutConsumer extends Consumer {
   /** Words that failed once in this process. */
   readonly #failed = new Set<string>();
 
-  override process(message: Message): void {
+  override async process(message: Message): Promise<void> {
     const shout = (message.text() ?? "").toUpperCase();
     this.produce(shout, { topic: "racecar-demo-shouts", key: message.key });
     const where = `${message.partition}/${message.offset}`;
     if (shout.endsWith("!") && !this.#failed.has(where)) {
       this.#failed.add(where);
+      // Wait until the shout is written, so the aborted copy is in the log to see: an abort
+      // drops what was still queued in the client.
+      await this.deliver();
       throw new Error(`${shout} fails once, after producing: its transaction aborts`);
     }
     console.log(`shouted ${shout}`);
