@@ -18,7 +18,6 @@
  * @module
  */
 
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { allEnv, cwd as runtimeCwd, modifiedAt, readTextFile } from "../_runtime.ts";
 import { ConfigError } from "../errors.ts";
 import { logger } from "../logger.ts";
@@ -166,7 +165,14 @@ export async function loadConfigWithSources(
     const text = await readTextFile(path);
     const warn = options.onWarning ?? ((message: string) => logger("config").warn(message));
     if (text !== undefined) {
-      applyYaml(builder, text, file, environment, nonEmpty(env.RACECAR_ENV) !== undefined, warn);
+      await applyYaml(
+        builder,
+        text,
+        file,
+        environment,
+        nonEmpty(env.RACECAR_ENV) !== undefined,
+        warn,
+      );
     }
     if (options.codeConfig !== undefined) {
       await applyCodeConfig(
@@ -284,14 +290,19 @@ function applyClassSettings(builder: Builder, settings: Record<string, unknown>,
   }
 }
 
-function applyYaml(
+/**
+ * Applies `config/racecar.yml`. The YAML parser is imported here, when there is
+ * a file to parse: it is the largest module a start would otherwise load for
+ * nothing (about 60 ms of a Node.js start: bench/README.md).
+ */
+async function applyYaml(
   builder: Builder,
   text: string,
   file: string,
   environment: string,
   environmentChosen: boolean,
   warn: (message: string) => void,
-): void {
+): Promise<void> {
   const erb = /<%/.exec(text);
   if (erb) {
     const line = text.slice(0, erb.index).split("\n").length;
@@ -300,6 +311,7 @@ function applyYaml(
         `environment variables or config/racecar.ts for computed values`,
     );
   }
+  const { isMap, isScalar, LineCounter, parseDocument } = await import("yaml");
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true });
   const firstError = doc.errors[0];
