@@ -7,7 +7,8 @@
  * Struct reads copy the struct's bytes into JS memory with one native call and
  * read the fields there, as the koffi layer does: an `UnsafePointerView` reads
  * every field with a call of its own (eight per consumed message, four per
- * delivery report). The copies go into slabs of 64 KiB, one `DataView` each.
+ * delivery report), except pointer fields. The copies go into slabs of 64 KiB,
+ * one `DataView` each.
  *
  * @module
  */
@@ -29,14 +30,20 @@ let slab = new Uint8Array(0);
 let slabView = new DataView(slab.buffer);
 let slabUsed = 0;
 
-/** A struct reader over a copy of the struct's bytes in a slab. */
+/**
+ * A struct reader over a copy of the struct's bytes in a slab. Pointer fields
+ * are read from the struct itself: Deno makes a pointer object from memory in
+ * one call, while one from a copied address takes a BigInt and a call.
+ */
 class DenoView implements StructView {
   readonly #data: DataView;
   readonly #base: number;
+  readonly #struct: Deno.PointerObject;
 
-  constructor(data: DataView, base: number) {
+  constructor(data: DataView, base: number, struct: Deno.PointerObject) {
     this.#data = data;
     this.#base = base;
+    this.#struct = struct;
   }
 
   getInt32(offset: number): number {
@@ -52,7 +59,7 @@ class DenoView implements StructView {
   }
 
   getPointer(offset: number): Pointer {
-    return Deno.UnsafePointer.create(this.#data.getBigUint64(this.#base + offset, true)) as Pointer;
+    return new Deno.UnsafePointerView(this.#struct).getPointer(offset) as Pointer;
   }
 }
 
@@ -91,7 +98,7 @@ export const denoLayer: FfiLayer = {
       pointer as unknown as Deno.PointerObject,
       slab.subarray(base, base + size),
     );
-    return new DenoView(slabView, base);
+    return new DenoView(slabView, base, pointer as unknown as Deno.PointerObject);
   },
   cstring: (pointer: Pointer): string | null =>
     pointer === null
