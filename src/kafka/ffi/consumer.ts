@@ -63,6 +63,7 @@ export class FfiConsumer implements ConsumerTransport {
   readonly #groupId: string;
 
   #slots = new BigUint64Array(0);
+  readonly #pointers: Pointer[] = [];
   readonly #tsType = new Int32Array(1);
   readonly #outPointer = new BigUint64Array(1);
   readonly #outPointer2 = new BigUint64Array(1);
@@ -198,9 +199,12 @@ export class FfiConsumer implements ConsumerTransport {
     // address always means the same topic; across batches a freed topic's
     // address may be reused, so nothing is remembered from one batch to the next.
     this.#lastRkt = -1n;
+    // Each message's pointer is made once, for reading and for destroying it.
+    const pointers = this.#pointers;
+    for (let i = 0; i < count; i++) pointers[i] = lib.mem.pointer(slots[i] ?? 0n);
     try {
       for (let i = 0; i < count; i++) {
-        const pointer = lib.mem.pointer(slots[i] ?? 0n);
+        const pointer = pointers[i] ?? null;
         if (pointer === null) continue;
         const result = this.#read(pointer);
         if (result instanceof KafkaError) fatal ??= result;
@@ -208,7 +212,8 @@ export class FfiConsumer implements ConsumerTransport {
       }
     } finally {
       for (let i = 0; i < count; i++) {
-        const pointer = lib.mem.pointer(slots[i] ?? 0n);
+        const pointer = pointers[i] ?? null;
+        pointers[i] = null;
         if (pointer !== null) lib.rd_kafka_message_destroy(pointer);
       }
     }
