@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { ConsumerOptions, ConsumerTransport } from "../../src/kafka/transport.ts";
-import type { SuiteContext } from "./_suite.ts";
+import type { RacecarProcess, SuiteContext } from "./_suite.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -117,4 +117,16 @@ export async function committedOffsets(
   } finally {
     await reader.close();
   }
+}
+
+/** SIGKILLs `child` when the scenario cleans up, unless it has exited by then. */
+export function killAtCleanup(ctx: SuiteContext, child: RacecarProcess): void {
+  let ended = false;
+  child.exited.then(() => ended = true);
+  ctx.defer(async () => {
+    if (!ended) {
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
 }

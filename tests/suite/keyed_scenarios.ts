@@ -14,7 +14,14 @@ import assert from "node:assert/strict";
 import { Consumer } from "../../src/consumer.ts";
 import type { Message } from "../../src/message.ts";
 import { Runner } from "../../src/runner.ts";
-import { bytes, committedOffsets, newTopic, testConsumerConfig, waitFor } from "./_kafka.ts";
+import {
+  bytes,
+  committedOffsets,
+  killAtCleanup,
+  newTopic,
+  testConsumerConfig,
+  waitFor,
+} from "./_kafka.ts";
 import type { RacecarCommand, RacecarProcess, Scenario, SuiteContext } from "./_suite.ts";
 
 const MESSAGES = 2_000;
@@ -78,14 +85,7 @@ function startKeyed(
     const [offset, key] = line.split(" ");
     run.lines.push([Number(offset), key!]);
   });
-  let ended = false;
-  child.exited.then(() => ended = true);
-  ctx.defer(async () => {
-    if (!ended) {
-      child.kill("SIGKILL");
-      await child.exited;
-    }
-  });
+  killAtCleanup(ctx, child);
   return run;
 }
 

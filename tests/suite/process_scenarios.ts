@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import type { ConsumerTransport, Watermarks } from "../../src/kafka/transport.ts";
 import {
   committedOffsets,
+  killAtCleanup,
   newConsumer,
   newTopic,
   produceMessages,
@@ -64,14 +65,7 @@ function startRacecar(
     const [partition, offset] = line.split(" ").map(Number);
     run.lines.push([partition!, offset!]);
   });
-  let ended = false;
-  child.exited.then(() => ended = true);
-  ctx.defer(async () => {
-    if (!ended) {
-      child.kill("SIGKILL");
-      await child.exited;
-    }
-  });
+  killAtCleanup(ctx, child);
   return run;
 }
 
@@ -227,14 +221,7 @@ export const processScenarios: Scenario[] = [
           "--producer",
           "linger.ms=300",
         ], { RACECAR_BROKERS: ctx.brokers, FIXTURE_TOPIC: input, FIXTURE_OUTPUT: output });
-        let ended = false;
-        child.exited.then(() => ended = true);
-        ctx.defer(async () => {
-          if (!ended) {
-            child.kill("SIGKILL");
-            await child.exited;
-          }
-        });
+        killAtCleanup(ctx, child);
         // Kill after a random number of new outputs; the last run goes to the end.
         const target = reader.count + 500 + Math.floor(Math.random() * 3_000);
         try {

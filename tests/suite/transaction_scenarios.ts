@@ -17,6 +17,7 @@ import type { ConsumerTransport } from "../../src/kafka/transport.ts";
 import {
   bytes,
   committedOffsets,
+  killAtCleanup,
   newConsumer,
   newTopic,
   produceMessages,
@@ -113,14 +114,7 @@ async function killAndRestart(
       ...env,
       ...extra,
     });
-    let ended = false;
-    child.exited.then(() => ended = true);
-    ctx.defer(async () => {
-      if (!ended) {
-        child.kill("SIGKILL");
-        await child.exited;
-      }
-    });
+    killAtCleanup(ctx, child);
     return child;
   };
   const steady = options.steady
