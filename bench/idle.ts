@@ -15,34 +15,18 @@
 
 import { ensureBroker } from "../scripts/kafka/mod.ts";
 import { ensureBun } from "../scripts/bun.ts";
+import { latencyConsumerCommand } from "./_racecar_command.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const seconds = Number(Deno.args[0] ?? 20);
 const runtimes = (Deno.args[1] ?? "deno,bun").split(",");
 const TICKS_PER_SECOND = 100;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function command(runtime: string): Promise<string[]> {
-  if (runtime === "deno") {
-    return [
-      Deno.execPath(),
-      "run",
-      "-A",
-      `${ROOT}cli.ts`,
-      "LatencyConsumer",
-      "--require",
-      `${ROOT}bench/latency_consumer.ts`,
-    ];
-  }
-  const program = runtime === "bun" ? await ensureBun() : "node";
-  return [
-    program,
-    `${ROOT}npm/dist/bin/racecar.js`,
-    "LatencyConsumer",
-    "--require",
-    `${ROOT}bench/latency_consumer.mjs`,
-  ];
+  // Anything but deno and bun runs the npm build on Node, as the usage says.
+  const known = runtime === "deno" || runtime === "bun" ? runtime : "node";
+  return latencyConsumerCommand(known, known === "bun" ? await ensureBun() : undefined);
 }
 
 async function cpuTicks(pid: number): Promise<number> {

@@ -36,6 +36,7 @@
 
 import { ensureBroker } from "../scripts/kafka.ts";
 import { ensureBun } from "../scripts/bun.ts";
+import { latencyConsumerCommand } from "./_racecar_command.ts";
 import { createFfiTransport } from "../src/kafka/ffi/mod.ts";
 
 /** Ours on Deno and Node; KafkaJS (`eachMessage`) and kcat as references. */
@@ -75,24 +76,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function command(runtime: Runtime, env: Record<string, string>): string[] {
   switch (runtime) {
     case "deno":
-      return [
-        Deno.execPath(),
-        "run",
-        "-A",
-        `${ROOT}cli.ts`,
-        "LatencyConsumer",
-        "--require",
-        `${ROOT}bench/latency_consumer.ts`,
-      ];
     case "node":
     case "bun":
-      return [
-        runtime === "bun" ? bunExecutable : "node",
-        `${ROOT}npm/dist/bin/racecar.js`,
-        "LatencyConsumer",
-        "--require",
-        `${ROOT}bench/latency_consumer.mjs`,
-      ];
+      return latencyConsumerCommand(runtime, bunExecutable);
     case "kafkajs":
       return ["node", `${ROOT}bench/node/kafkajs_latency.mjs`];
     case "kcat":
