@@ -242,7 +242,12 @@ async function measure(
       exitCode: status.code,
     };
   } finally {
-    child?.kill("SIGKILL");
+    // The child may have ended on its own (a failed start): its own error is the one to show.
+    try {
+      child?.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
     await producer.close();
     await admin.deleteTopics([topic], 30_000).catch(() => {});
     await admin.close();
