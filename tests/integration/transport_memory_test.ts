@@ -19,6 +19,7 @@ import { registerScenarios } from "./_deno_suite.ts";
 /** Scenarios the memory adapter must pass. */
 const APPLICABLE = new Set([
   "produce() and consume() round-trip key, null value, repeated headers and timestamp",
+  "consume() hands over every key and value intact: null, empty, small, large, compressed",
   "consume() returns at most max messages, in offset order per partition",
   "consume() resolves with the first message at once instead of waiting to fill the batch",
   "wakeup() makes a pending consume() with a long timeout return early, and the next one too",

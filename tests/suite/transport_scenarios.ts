@@ -27,6 +27,13 @@ import {
   waitFor,
 } from "./_kafka.ts";
 
+/** `length` bytes that differ from those of every other `seed`. */
+function pattern(seed: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let j = 0; j < length; j++) bytes[j] = (seed * 31 + j * 7 + (j >> 8)) & 255;
+  return bytes;
+}
+
 /** Consumes until `done(all)` holds, failing after `timeoutMs`. */
 async function consumeUntil(
   consumer: ConsumerTransport,
@@ -197,6 +204,66 @@ export const transportScenarios: Scenario[] = [
       assert.equal(text(b.value), "hello");
       assert.deepEqual(b.headers, []);
       assert.equal(typeof b.timestamp, "number");
+    },
+  },
+  {
+    // The FFI adapters copy a run's keys and values in one piece where they lie
+    // close together in C memory; every shape of key and value must survive it.
+    name: "consume() hands over every key and value intact: null, empty, small, large, compressed",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 3);
+      const shape = (i: number) => ({
+        key: i % 5 === 0 ? null : i % 5 === 1 ? new Uint8Array(0) : pattern(i, 1 + (i % 40)),
+        value: i % 7 === 0
+          ? null
+          : i % 7 === 1
+          ? new Uint8Array(0)
+          : pattern(i + 1000, i % 11 === 0 ? 3000 + i : 1 + (i * 37) % 900),
+      });
+      // Each codec writes its own record batches: plain ones and ones librdkafka decompresses.
+      const codecs = ctx.transport.name === "memory" ? ["none"] : ["none", "lz4", "snappy", "gzip"];
+      const count = 600;
+      for (const [c, codec] of codecs.entries()) {
+        const producer = ctx.transport.createProducer({
+          config: {
+            "bootstrap.servers": ctx.brokers,
+            "linger.ms": "20",
+            ...(codec === "none" ? {} : { "compression.codec": codec }),
+          },
+        });
+        try {
+          await Promise.all(
+            Array.from({ length: count / codecs.length }, (_, j) => {
+              const i = c * (count / codecs.length) + j;
+              return producer.produce({
+                topic,
+                partition: i % 3,
+                ...shape(i),
+                headers: [{ key: "i", value: bytes(String(i)) }],
+              });
+            }),
+          );
+        } finally {
+          await producer.close(10_000);
+        }
+      }
+      const consumer = newConsumer(ctx, { config: consumerConfig(ctx, ctx.uniqueName("g")) });
+      consumer.subscribe([topic]);
+      const all = await consumeUntil(consumer, (all) => all.length >= count, { max: 1000 });
+      assert.equal(all.length, count);
+      // Produced concurrently, so offsets do not tell which is which: the header does.
+      const seen = new Set<number>();
+      for (const message of all) {
+        const i = Number(text(message.headers[0]?.value ?? null));
+        const where = `message ${i} at ${message.partition}@${message.offset}`;
+        assert.ok(!seen.has(i), `${where}: seen twice`);
+        seen.add(i);
+        assert.equal(message.partition, i % 3, where);
+        const expected = shape(i);
+        assert.deepEqual(message.key, expected.key, `${where}: its key`);
+        assert.deepEqual(message.value, expected.value, `${where}: its value`);
+      }
+      assert.equal(seen.size, count);
     },
   },
   {

@@ -90,6 +90,13 @@ export interface StructView {
   getBigInt64(offset: number): bigint;
   getBigUint64(offset: number): bigint;
   getPointer(offset: number): Pointer;
+  /**
+   * A pointer field as a number: its address, 0 for NULL. Addresses fit in 53
+   * bits on LP64 systems, so no BigInt is made and no pointer object.
+   */
+  getAddress(offset: number): number;
+  /** A 64-bit signed field known to fit in 53 bits (an offset), as a number. */
+  getSafeInteger(offset: number): number;
 }
 
 /** A C function pointer made from a JS function; call `close()` once no C code can call it. */
@@ -123,6 +130,11 @@ export interface FfiLayer {
   addressOf(bytes: ArrayBufferView): bigint;
   /** A reader over the `size` bytes of a struct at `pointer`. */
   view(pointer: NativePointer, size: number): StructView;
+  /**
+   * Like {@link view}, but one reader the layer reuses: valid only until the
+   * next `scratchView` call. For per-message reads, with no allocation.
+   */
+  scratchView(pointer: NativePointer, size: number): StructView;
   /** Reads a NUL-terminated UTF-8 string; `null` for NULL. */
   cstring(pointer: Pointer): string | null;
   /** Copies `length` bytes into JS memory; `null` for NULL. */

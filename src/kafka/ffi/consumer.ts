@@ -47,6 +47,18 @@ const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append
 /** How long {@link FfiConsumer}'s wake-up query may take; close waits for it. */
 const WAKE_TIMEOUT_MS = 1000;
 
+/**
+ * A copy of keys and values spans a gap of fewer bytes than this between one
+ * and the next (less than the smallest page: see `#copyPayloads`).
+ */
+const MAX_GAP = 1024;
+/** ...and at most this many bytes, so one kept message cannot keep much more alive. */
+const MAX_STRETCH = 1024 * 1024;
+/** A zero-length key or value (no bytes to change, so one is shared). */
+const EMPTY = new Uint8Array(0);
+/** Headers of a message without any (read-only, so one is shared). */
+const NO_HEADERS: Header[] = Object.freeze([]) as unknown as Header[];
+
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
 
@@ -68,7 +80,9 @@ export class FfiConsumer implements ConsumerTransport {
   readonly #outPointer = new BigUint64Array(1);
   readonly #outPointer2 = new BigUint64Array(1);
   readonly #outSize = new BigUint64Array(1);
-  #lastRkt = -1n;
+  /** Per message of a batch: key address and length, value address and length. */
+  #regions = new Float64Array(0);
+  #lastRkt = -1;
   #lastPartition = -1;
   #lastTopic = "";
   #lastKey = "";
@@ -198,18 +212,21 @@ export class FfiConsumer implements ConsumerTransport {
     // all of the batch are destroyed only after reading, so within a batch an
     // address always means the same topic; across batches a freed topic's
     // address may be reused, so nothing is remembered from one batch to the next.
-    this.#lastRkt = -1n;
+    this.#lastRkt = -1;
     // Each message's pointer is made once, for reading and for destroying it.
     const pointers = this.#pointers;
     for (let i = 0; i < count; i++) pointers[i] = lib.mem.pointer(slots[i] ?? 0n);
+    if (this.#regions.length < 4 * count) this.#regions = new Float64Array(4 * count);
     try {
       for (let i = 0; i < count; i++) {
         const pointer = pointers[i] ?? null;
         if (pointer === null) continue;
-        const result = this.#read(pointer);
+        const result = this.#read(pointer, messages.length);
         if (result instanceof KafkaError) fatal ??= result;
         else if (result !== null) messages.push(result);
       }
+      // Keys and values are copied while the native messages still hold them.
+      this.#copyPayloads(messages);
     } finally {
       for (let i = 0; i < count; i++) {
         const pointer = pointers[i] ?? null;
@@ -221,12 +238,16 @@ export class FfiConsumer implements ConsumerTransport {
     return messages;
   }
 
-  /** Copies one message; `null` when dropped or only an error to report; a fatal error. */
-  #read(pointer: NativePointer): RawMessage | KafkaError | null {
+  /**
+   * Reads one message's fields; its key and value are left for
+   * {@link #copyPayloads}, their addresses noted as the `index`-th message's.
+   * `null` when dropped or only an error to report; a fatal error.
+   */
+  #read(pointer: NativePointer, index: number): RawMessage | KafkaError | null {
     const lib = this.#lib;
-    const view = lib.mem.view(pointer, MESSAGE_SIZE);
+    const view = lib.mem.scratchView(pointer, MESSAGE_SIZE);
     const err = view.getInt32(0);
-    const rkt = view.getBigUint64(8);
+    const rkt = view.getAddress(8);
     const partition = view.getInt32(16);
     // Batches come in runs of one partition: skip the string key when it repeats.
     if (rkt !== this.#lastRkt || partition !== this.#lastPartition) {
@@ -236,11 +257,11 @@ export class FfiConsumer implements ConsumerTransport {
       this.#lastKey = topicPartitionKey(this.#lastTopic, partition);
     }
     const topic = this.#lastTopic;
-    const offset = Number(view.getBigInt64(56));
+    const offset = view.getSafeInteger(56);
     if (err !== 0) {
       if (err === ERR._PARTITION_EOF) return null;
       // For errors the payload is librdkafka's text about it.
-      const text = lib.mem.copy(view.getPointer(24), Number(view.getBigUint64(32)));
+      const text = lib.mem.copy(view.getPointer(24), view.getSafeInteger(32));
       const message = text === null ? null : new TextDecoder().decode(text);
       if (err === ERR._FATAL) {
         const error = fatalError(lib, this.#client.rk, message ?? "Fatal consumer error");
@@ -257,32 +278,90 @@ export class FfiConsumer implements ConsumerTransport {
       if (!this.#rewind.has(key)) this.#rewind.set(key, { topic, partition, offset });
       return null;
     }
-    const value = lib.mem.copy(view.getPointer(24), Number(view.getBigUint64(32)));
-    const keyBytes = lib.mem.copy(view.getPointer(40), Number(view.getBigUint64(48)));
+    // Key first, then value: their order in a fetched record.
+    const regions = this.#regions;
+    const at = 4 * index;
+    regions[at] = view.getAddress(40);
+    regions[at + 1] = view.getSafeInteger(48);
+    regions[at + 2] = view.getAddress(24);
+    regions[at + 3] = view.getSafeInteger(32);
     const timestamp = Number(lib.rd_kafka_message_timestamp(pointer, this.#tsType));
     const timestampType = TIMESTAMP_TYPES[this.#tsType[0] ?? 0] ?? "none";
     return {
       topic,
       partition,
       offset,
-      key: keyBytes,
-      value,
+      key: null,
+      value: null,
       headers: this.#headers(pointer),
       timestamp: timestampType === "none" || timestamp < 0 ? null : timestamp,
       timestampType,
     };
   }
 
-  #topicName(rkt: bigint): string {
+  /**
+   * Copies the keys and values of a batch's messages into JS memory, one copy
+   * per stretch of them that lies close together in C memory. A fetched
+   * record's key and value sit in the fetch response's buffer, next to the
+   * record before and after, so a run of one partition is usually one copy,
+   * handed out as views (`subarray`s) of it; others get a copy each.
+   *
+   * Safety of a stretch: it joins a region only when the gap from the end of
+   * the last one is under {@link MAX_GAP} bytes, less than a page. The last
+   * byte before the gap and the first after it are both in mapped memory (they
+   * belong to payloads), and a gap shorter than a page cannot have a whole
+   * page between them, so every byte copied lies in a mapped page. The gaps'
+   * bytes (record framing) are never handed out, though a view's `.buffer`
+   * spans them, as a pooled Node `Buffer`'s spans its neighbours.
+   */
+  #copyPayloads(messages: RawMessage[]): void {
+    const mem = this.#lib.mem;
+    const regions = this.#regions;
+    const total = 2 * messages.length;
+    let from = 0;
+    let start = 0;
+    let end = 0;
+    const flush = (to: number) => {
+      if (to === from) return;
+      const bytes = mem.copy(mem.pointer(BigInt(start)), end - start)!;
+      for (let r = from; r < to; r++) {
+        const address = regions[2 * r]!;
+        if (address === 0) continue;
+        const length = regions[2 * r + 1]!;
+        const part = length === 0
+          ? EMPTY
+          : bytes.subarray(address - start, address - start + length);
+        if ((r & 1) === 0) messages[r >> 1]!.key = part;
+        else messages[r >> 1]!.value = part;
+      }
+    };
+    for (let r = 0; r < total; r++) {
+      const address = regions[2 * r]!;
+      if (address === 0) continue;
+      const length = regions[2 * r + 1]!;
+      const gap = address - end;
+      if (r > from && gap >= 0 && gap < MAX_GAP && address + length - start <= MAX_STRETCH) {
+        end = address + length;
+        continue;
+      }
+      flush(r);
+      from = r;
+      start = address;
+      end = address + length;
+    }
+    flush(total);
+  }
+
+  #topicName(rkt: number): string {
     // Consumer-level errors (e.g. an unknown member after a rebalance) carry no topic.
-    if (rkt === 0n) return "";
+    if (rkt === 0) return "";
     const lib = this.#lib;
-    return lib.mem.cstring(lib.rd_kafka_topic_name(lib.mem.pointer(rkt))) ?? "";
+    return lib.mem.cstring(lib.rd_kafka_topic_name(lib.mem.pointer(BigInt(rkt)))) ?? "";
   }
 
   #headers(message: NativePointer): Header[] {
     const lib = this.#lib;
-    if (lib.rd_kafka_message_headers(message, this.#outPointer) !== 0) return [];
+    if (lib.rd_kafka_message_headers(message, this.#outPointer) !== 0) return NO_HEADERS;
     const mem = lib.mem;
     const list = mem.pointer(this.#outPointer[0] ?? 0n);
     const headers: Header[] = [];

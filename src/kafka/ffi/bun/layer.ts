@@ -353,12 +353,27 @@ function closeConsumer(native: Record<string, Fn>, waits: QueueWaits): Fn {
   };
 }
 
+const TWO_32 = 2 ** 32;
+
 /** A struct reader over C memory, read in place. */
 class BunView implements StructView {
-  readonly #pointer: number;
+  #pointer: number;
 
   constructor(pointer: number) {
     this.#pointer = pointer;
+  }
+
+  /** Points the reader at another struct (the scratch reader). */
+  retarget(pointer: number): void {
+    this.#pointer = pointer;
+  }
+
+  getAddress(offset: number): number {
+    return ffi.read.ptr(this.#pointer, offset) as number;
+  }
+
+  getSafeInteger(offset: number): number {
+    return ffi.read.u32(this.#pointer, offset) + ffi.read.i32(this.#pointer, offset + 4) * TWO_32;
   }
 
   getInt32(offset: number): number {
@@ -378,6 +393,9 @@ class BunView implements StructView {
   }
 }
 
+/** The one reader `scratchView` hands out: it reads in place, so it only needs the pointer. */
+const scratchView = new BunView(0);
+
 /** The `bun:ffi` layer. */
 export const bunLayer: FfiLayer = {
   runtime: "bun",
@@ -391,6 +409,10 @@ export const bunLayer: FfiLayer = {
   address: (pointer: Pointer): bigint => BigInt((pointer as unknown as number | null) ?? 0),
   addressOf: (bytes: ArrayBufferView): bigint => BigInt(ffi.ptr(bytes)),
   view: (pointer: NativePointer): StructView => new BunView(pointer as unknown as number),
+  scratchView(pointer: NativePointer): StructView {
+    scratchView.retarget(pointer as unknown as number);
+    return scratchView;
+  },
   cstring: (pointer: Pointer): string | null =>
     pointer === null ? null : new ffi.CString(pointer).toString(),
   copy(pointer: Pointer, length: number): Uint8Array | null {

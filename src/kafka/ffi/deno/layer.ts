@@ -8,7 +8,9 @@
  * read the fields there, as the koffi layer does: an `UnsafePointerView` reads
  * every field with a call of its own (eight per consumed message, four per
  * delivery report), except pointer fields. The copies go into slabs of 64 KiB,
- * one `DataView` each.
+ * one `DataView` each, and so do small payload copies. A consumed message's
+ * struct goes into one scratch buffer instead (`scratchView`), read before
+ * the next.
  *
  * @module
  */
@@ -25,24 +27,30 @@ import type {
 } from "../_layer.ts";
 
 const SLAB_BYTES = 64 * 1024;
+const TWO_32 = 2 ** 32;
 
 let slab = new Uint8Array(0);
 let slabView = new DataView(slab.buffer);
 let slabUsed = 0;
 
 /**
- * A struct reader over a copy of the struct's bytes in a slab. Pointer fields
- * are read from the struct itself: Deno makes a pointer object from memory in
- * one call, while one from a copied address takes a BigInt and a call.
+ * A struct reader over a copy of the struct's bytes. Pointer fields are read
+ * from the struct itself: Deno makes a pointer object from memory in one
+ * call, while one from a copied address takes a BigInt and a call.
  */
 class DenoView implements StructView {
-  readonly #data: DataView;
-  readonly #base: number;
-  readonly #struct: Deno.PointerObject;
+  #data: DataView;
+  #base: number;
+  #struct: Deno.PointerObject;
 
   constructor(data: DataView, base: number, struct: Deno.PointerObject) {
     this.#data = data;
     this.#base = base;
+    this.#struct = struct;
+  }
+
+  /** Points the reader at another struct copied to the same place (the scratch reader). */
+  retarget(struct: Deno.PointerObject): void {
     this.#struct = struct;
   }
 
@@ -61,7 +69,39 @@ class DenoView implements StructView {
   getPointer(offset: number): Pointer {
     return new Deno.UnsafePointerView(this.#struct).getPointer(offset) as Pointer;
   }
+
+  getAddress(offset: number): number {
+    const at = this.#base + offset;
+    return this.#data.getUint32(at, true) + this.#data.getUint32(at + 4, true) * TWO_32;
+  }
+
+  getSafeInteger(offset: number): number {
+    const at = this.#base + offset;
+    return this.#data.getUint32(at, true) + this.#data.getInt32(at + 4, true) * TWO_32;
+  }
 }
+
+/** Copies up to this many bytes go into the slab, longer ones into memory of their own. */
+const SMALL_COPY_BYTES = 1024;
+
+/** The next `size` bytes of the slab (8-byte aligned, so struct fields stay aligned). */
+function slabPart(size: number): Uint8Array<ArrayBuffer> {
+  if (slabUsed + size > slab.length) {
+    slab = new Uint8Array(Math.max(SLAB_BYTES, size));
+    slabView = new DataView(slab.buffer);
+    slabUsed = 0;
+  }
+  const base = slabUsed;
+  slabUsed += (size + 7) & ~7;
+  return slab.subarray(base, base + size);
+}
+
+/** The scratch reader: one buffer, one view, copied into by each `scratchView`. */
+const SCRATCH_BYTES = 256;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+const scratchView = new DenoView(new DataView(scratch.buffer), 0, Deno.UnsafePointer.of(scratch)!);
+/** Per struct size, the scratch's first bytes (a subarray made once). */
+const scratchParts = new Map<number, Uint8Array<ArrayBuffer>>();
 
 /** The `Deno.dlopen` layer. */
 export const denoLayer: FfiLayer = {
@@ -86,19 +126,19 @@ export const denoLayer: FfiLayer = {
   addressOf: (bytes: ArrayBufferView): bigint =>
     BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes as Uint8Array<ArrayBuffer>))),
   view(pointer: NativePointer, size: number): StructView {
-    if (slabUsed + size > slab.length) {
-      slab = new Uint8Array(Math.max(SLAB_BYTES, size));
-      slabView = new DataView(slab.buffer);
-      slabUsed = 0;
+    const part = slabPart(size);
+    Deno.UnsafePointerView.copyInto(pointer as unknown as Deno.PointerObject, part);
+    return new DenoView(slabView, part.byteOffset, pointer as unknown as Deno.PointerObject);
+  },
+  scratchView(pointer: NativePointer, size: number): StructView {
+    let part = scratchParts.get(size);
+    if (part === undefined) {
+      if (size > SCRATCH_BYTES) return denoLayer.view(pointer, size);
+      scratchParts.set(size, part = scratch.subarray(0, size));
     }
-    const base = slabUsed;
-    // 8-byte aligned, so the fields of a struct stay aligned.
-    slabUsed += (size + 7) & ~7;
-    Deno.UnsafePointerView.copyInto(
-      pointer as unknown as Deno.PointerObject,
-      slab.subarray(base, base + size),
-    );
-    return new DenoView(slabView, base, pointer as unknown as Deno.PointerObject);
+    Deno.UnsafePointerView.copyInto(pointer as unknown as Deno.PointerObject, part);
+    scratchView.retarget(pointer as unknown as Deno.PointerObject);
+    return scratchView;
   },
   cstring: (pointer: Pointer): string | null =>
     pointer === null
@@ -106,7 +146,11 @@ export const denoLayer: FfiLayer = {
       : Deno.UnsafePointerView.getCString(pointer as unknown as Deno.PointerObject),
   copy(pointer: Pointer, length: number): Uint8Array | null {
     if (pointer === null) return null;
-    const bytes = new Uint8Array(length);
+    // A small copy goes into the slab: a fresh Uint8Array above V8's on-heap
+    // limit (64 bytes) gets a backing store of its own, which costs about a
+    // microsecond to make and free. A kept copy keeps its slab alive, as
+    // Node's pooled Buffers do.
+    const bytes = length > SMALL_COPY_BYTES ? new Uint8Array(length) : slabPart(length);
     if (length > 0) {
       Deno.UnsafePointerView.copyInto(pointer as unknown as Deno.PointerObject, bytes);
     }

@@ -67,12 +67,22 @@ function copyOut(pointer: NativePointer, length: number): [ArrayBuffer, number] 
   return [slab, offset];
 }
 
+const TWO_32 = 2 ** 32;
+
 /** A struct reader over a copy of the struct's bytes. */
 class KoffiView implements StructView {
   readonly #data: DataView;
 
   constructor(data: DataView) {
     this.#data = data;
+  }
+
+  getAddress(offset: number): number {
+    return this.#data.getUint32(offset, true) + this.#data.getUint32(offset + 4, true) * TWO_32;
+  }
+
+  getSafeInteger(offset: number): number {
+    return this.#data.getUint32(offset, true) + this.#data.getInt32(offset + 4, true) * TWO_32;
   }
 
   getInt32(offset: number): number {
@@ -91,6 +101,12 @@ class KoffiView implements StructView {
     return toPointer(this.#data.getBigUint64(offset, true));
   }
 }
+
+/** The scratch reader's memory: one buffer, one view, copied into by each `scratchView`. */
+const SCRATCH_BYTES = 256;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+const scratchView = new KoffiView(new DataView(scratch.buffer));
+let scratchAddress: bigint | undefined;
 
 function toPointer(address: bigint): Pointer {
   return address === 0n ? null : address as unknown as NativePointer;
@@ -149,6 +165,13 @@ export const koffiLayer: FfiLayer = {
   view(pointer: NativePointer, size: number): StructView {
     const [buffer, offset] = copyOut(pointer, size);
     return new KoffiView(new DataView(buffer, offset, size));
+  },
+  scratchView(pointer: NativePointer, size: number): StructView {
+    if (size > SCRATCH_BYTES) return koffiLayer.view(pointer, size);
+    memcpy ??= koffi.load(null).func("memcpy", "void *", ["void *", "void *", "size_t"]);
+    scratchAddress ??= koffi.address(scratch);
+    memcpy(scratchAddress, pointer, size);
+    return scratchView;
   },
   cstring: (pointer: Pointer): string | null =>
     pointer === null ? null : koffi.decode.string(pointer),
