@@ -238,6 +238,14 @@ export class Instrumenter {
     return (this.#listeners.get(event)?.size ?? 0) > 0;
   }
 
+  /**
+   * Whether `event` has neither listeners nor hooks: then `instrument` would
+   * only run the work, and a hot path may run it directly.
+   */
+  quiet(event: EventName): boolean {
+    return !this.listens(event) && (this.#around.get(event)?.size ?? 0) === 0;
+  }
+
   /** Emits an event; `payload` is called only when someone listens. */
   emit<K extends EventName>(event: K, payload: () => EventMap[K]): void {
     const set = this.#listeners.get(event);

@@ -62,23 +62,31 @@ export class OffsetTracker {
    * changes nothing.
    */
   finish(offset: number): boolean {
-    if (offset > this.#lastBegun || offset < (this.#order[this.#head] ?? Infinity)) return false;
-    this.#finished.add(offset);
-    let grew = false;
-    for (
-      let first = this.#order[this.#head];
-      first !== undefined && this.#finished.delete(first);
-      first = this.#order[this.#head]
-    ) {
-      this.#head += 1;
-      this.#next = first + 1;
-      grew = true;
+    const first = this.#order[this.#head];
+    if (first === undefined || offset < first || offset > this.#lastBegun) return false;
+    if (offset !== first) {
+      // Finished out of order: it joins the prefix once everything before it finished.
+      this.#finished.add(offset);
+      return false;
+    }
+    // The common case, in order: the prefix grows by it, and by what finished after it.
+    this.#head += 1;
+    this.#next = offset + 1;
+    if (this.#finished.size > 0) {
+      for (
+        let next = this.#order[this.#head];
+        next !== undefined && this.#finished.delete(next);
+        next = this.#order[this.#head]
+      ) {
+        this.#head += 1;
+        this.#next = next + 1;
+      }
     }
     if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
       this.#order = this.#order.slice(this.#head);
       this.#head = 0;
     }
-    return grew;
+    return true;
   }
 
   /** Offsets begun and not yet in the finished prefix. */

@@ -543,12 +543,20 @@ export class Runner {
 
   /** Splits a batch by partition and processes each, `concurrency` at a time. */
   async #processAll(messages: RawMessage[]): Promise<void> {
+    // Batches come in runs of one partition: a key is made once per run.
     const groups = new Map<string, RawMessage[]>();
+    let group: RawMessage[] = [];
+    let last: RawMessage | undefined;
     for (const message of messages) {
-      const k = key(message);
-      let group = groups.get(k);
-      if (group === undefined) groups.set(k, group = []);
+      if (
+        last === undefined || message.partition !== last.partition || message.topic !== last.topic
+      ) {
+        const k = key(message);
+        group = groups.get(k) ?? [];
+        if (group.length === 0) groups.set(k, group);
+      }
       group.push(message);
+      last = message;
     }
     const queue = [...groups.entries()];
     const lanes = Math.max(1, Math.min(this.#settings.concurrency, queue.length));
@@ -590,7 +598,7 @@ export class Runner {
     await lane.run(async () => {
       try {
         for (const message of raw) {
-          await this.#makeRoom(state);
+          if (this.#mustWait(state)) await this.#makeRoom(state);
           if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
           if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
           if (!(await this.#processOne(state, message, lane))) return;
@@ -599,6 +607,12 @@ export class Runner {
         this.#store(state);
       }
     });
+  }
+
+  /** Whether {@link #makeRoom} would wait (checked first, so the usual case awaits nothing). */
+  #mustWait(state: PartitionState): boolean {
+    return state.deliveries.size >= this.#settings.maxPendingDeliveries ||
+      this.#deliveries.size >= this.#settings.maxPendingDeliveriesTotal;
   }
 
   /** Back-pressure: waits while too many processed messages await their deliveries. */
@@ -708,15 +722,13 @@ export class Runner {
     const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
     const scope = new DeliveryScope();
+    const work = () => this.#consumer.process!(message);
+    const run = () => lane === undefined ? scope.run(work) : lane.within(scope, work);
     try {
-      await this.#events.instrument(
-        "process_message",
-        payload,
-        () => {
-          const work = () => this.#consumer.process!(message);
-          return lane === undefined ? scope.run(work) : lane.within(scope, work);
-        },
-      );
+      // Nobody watching: no instrumentation frames around each message.
+      await (this.#events.quiet("process_message")
+        ? run()
+        : this.#events.instrument("process_message", payload, run));
     } catch (error) {
       return { error, message };
     }
