@@ -100,11 +100,24 @@ export class DeliveryLane {
    * settled; afterwards no scope is current (as outside any).
    */
   async within(scope: DeliveryScope, work: () => void | Promise<void>): Promise<void> {
-    this.#holder.scope = scope;
+    this.enter(scope);
     try {
       await work();
     } finally {
-      this.#holder.scope = undefined;
+      this.leave();
     }
+  }
+
+  /**
+   * {@link within} in two halves, for a caller that awaits the work itself:
+   * `scope` is current from `enter` until `leave`.
+   */
+  enter(scope: DeliveryScope): void {
+    this.#holder.scope = scope;
+  }
+
+  /** Ends what {@link enter} began: no scope is current. */
+  leave(): void {
+    this.#holder.scope = undefined;
   }
 }

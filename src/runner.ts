@@ -601,7 +601,11 @@ export class Runner {
           if (this.#mustWait(state)) await this.#makeRoom(state);
           if (state.failedDelivery !== undefined) return await this.#deliveryFailed(state);
           if (state.revoked || state.resumeAt !== undefined || this.#fatal !== undefined) return;
-          if (!(await this.#processOne(state, message, lane))) return;
+          state.tracker.begin(message.offset);
+          const failure = await this.#runProcess(state, message, lane);
+          if (failure !== undefined && !(await this.#processFailed(state, message, failure))) {
+            return;
+          }
         }
       } finally {
         this.#store(state);
@@ -686,13 +690,14 @@ export class Runner {
   }
 
   /**
-   * Processes one message and leaves its deliveries in flight; returns false
-   * when the partition must stop for now.
+   * After `process` failed on a message of a lane: returns false when the
+   * partition must stop for now, true when it moves on (dead-lettered).
    */
-  async #processOne(state: PartitionState, raw: RawMessage, lane: DeliveryLane): Promise<boolean> {
-    state.tracker.begin(raw.offset);
-    const failure = await this.#runProcess(state, raw, lane);
-    if (failure === undefined) return true;
+  async #processFailed(
+    state: PartitionState,
+    raw: RawMessage,
+    failure: { error: unknown; message: Message },
+  ): Promise<boolean> {
     // Earlier messages' deliveries settle first; an earlier failure comes first.
     await this.#drain(state);
     if (state.failedDelivery !== undefined) {
@@ -722,13 +727,21 @@ export class Runner {
     const payload = () => ({ ...this.#base(), ...messageFields(message) });
     this.#events.emit("start_process_message", payload);
     const scope = new DeliveryScope();
-    const work = () => this.#consumer.process!(message);
-    const run = () => lane === undefined ? scope.run(work) : lane.within(scope, work);
     try {
-      // Nobody watching: no instrumentation frames around each message.
-      await (this.#events.quiet("process_message")
-        ? run()
-        : this.#events.instrument("process_message", payload, run));
+      if (lane !== undefined && this.#events.quiet("process_message")) {
+        // The usual case, with no frames around the call: nobody watches, and
+        // the lane's context carries the scope while the call runs.
+        lane.enter(scope);
+        try {
+          await this.#consumer.process!(message);
+        } finally {
+          lane.leave();
+        }
+      } else {
+        const work = () => this.#consumer.process!(message);
+        const run = () => lane === undefined ? scope.run(work) : lane.within(scope, work);
+        await this.#events.instrument("process_message", payload, run);
+      }
     } catch (error) {
       return { error, message };
     }
