@@ -18,6 +18,18 @@
  * `onRebalance`, so it copies the partition list and returns; the assignment
  * change follows once the handler settled (librdkafka's group waits for it).
  *
+ * A partition assigned without a start offset makes librdkafka look up the
+ * group's committed offset, and where there is none it applies
+ * `auto.offset.reset` only after a fixed 100 ms ("offset reset with backoff",
+ * rdkafka_offset.c): every fresh group's first message came that much later.
+ * So partitions this consumer never held are looked up first (one
+ * `rd_kafka_committed`, on a worker thread, before the assignment), and those
+ * with no committed offset are assigned at `BEGINNING` or `END` as
+ * `auto.offset.reset` says, which librdkafka starts at once. The others, and
+ * every partition when the lookup fails, are assigned as before. Partitions
+ * held before are left out: a commit of ours may still be in flight for them,
+ * which librdkafka's own lookup waits for and ours would not.
+ *
  * @module
  */
 
@@ -35,7 +47,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "../transport.ts";
-import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./symbols.ts";
+import { ERR, EVENT, type Librdkafka, OFFSET, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./symbols.ts";
 import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { OffsetLists } from "./_offset_lists.ts";
@@ -46,6 +58,13 @@ const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append
 
 /** How long {@link FfiConsumer}'s wake-up query may take; close waits for it. */
 const WAKE_TIMEOUT_MS = 1000;
+
+/**
+ * How long the committed-offset lookup before an assignment may take; after
+ * it, the partitions are assigned without start offsets (librdkafka looks
+ * them up itself).
+ */
+const COMMITTED_LOOKUP_TIMEOUT_MS = 5000;
 
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
@@ -74,6 +93,10 @@ export class FfiConsumer implements ConsumerTransport {
   #lastKey = "";
 
   readonly #assigned = new Map<string, TopicPartition>();
+  /** Every partition this consumer was assigned at some time. */
+  readonly #everAssigned = new Set<string>();
+  /** Where `auto.offset.reset` starts a partition without a committed offset; null for `error`. */
+  readonly #resetOffset: number | null;
   /** Lists kept for storing one partition's offset. */
   readonly #offsetLists: OffsetLists;
   readonly #revoking = new Set<string>();
@@ -102,6 +125,7 @@ export class FfiConsumer implements ConsumerTransport {
     this.#onRebalance = options.onRebalance;
     this.#groupId = options.config["group.id"] ?? "";
     this.rebalanceProtocol = protocolOf(options.config);
+    this.#resetOffset = resetOffsetOf(options.config);
     this.#callback = lib.mem.callback(
       REBALANCE_CB,
       (rk: Pointer, err: number, partitions: Pointer) => this.#nativeRebalance(rk, err, partitions),
@@ -555,12 +579,23 @@ export class FfiConsumer implements ConsumerTransport {
     const protocol = this.#currentProtocol();
     try {
       if (err === ERR._ASSIGN_PARTITIONS) {
-        if (this.#pendingSteps > 0) {
+        const unseen = this.#nativeClosing || this.#resetOffset === null
+          ? []
+          : partitions.filter((tp) =>
+            !this.#everAssigned.has(topicPartitionKey(tp.topic, tp.partition))
+          );
+        if (this.#pendingSteps > 0 || unseen.length > 0) {
           // A revoke is still finishing: assigning now would let its deferred
-          // unassign take the new partitions away again. Assign after it, from
-          // a copy (librdkafka frees `list` when this callback returns).
+          // unassign take the new partitions away again. Or start offsets are
+          // to be looked up first (see the module's doc). Assign after that,
+          // from a copy (librdkafka frees `list` when this callback returns).
           this.#enqueue(async () => {
-            withPartitionList(lib, partitions, (copy) => this.#assign(protocol, copy, partitions));
+            const starts = await this.#startOffsets(unseen);
+            const positioned = partitions.map((tp) => {
+              const offset = starts.get(topicPartitionKey(tp.topic, tp.partition));
+              return offset === undefined ? tp : { ...tp, offset };
+            });
+            withPartitionList(lib, positioned, (copy) => this.#assign(protocol, copy, partitions));
             if (!this.#nativeClosing && this.#announces(partitions)) {
               await this.#callHandler({ kind: "assign", partitions, protocol });
             }
@@ -593,6 +628,39 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   /**
+   * Start offsets for partitions without a committed offset: `auto.offset.reset`'s
+   * `BEGINNING` or `END`. Partitions with a committed offset, or whose lookup
+   * failed, are not in the map: librdkafka looks them up itself on assignment.
+   */
+  async #startOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const starts = new Map<string, number>();
+    const reset = this.#resetOffset;
+    if (partitions.length === 0 || reset === null) return starts;
+    const lib = this.#lib;
+    const list = newPartitionList(lib, partitions);
+    try {
+      const errno = await lib.rd_kafka_committed(
+        this.#client.rk,
+        list,
+        COMMITTED_LOOKUP_TIMEOUT_MS,
+      );
+      if (errno !== 0) return starts;
+      for (const { topic, partition, offset, err } of readPartitionList(lib, list)) {
+        if (err === 0 && offset === OFFSET.INVALID) {
+          starts.set(topicPartitionKey(topic, partition), reset);
+        }
+      }
+      return starts;
+    } catch {
+      // Whatever went wrong, the assignment goes ahead: librdkafka looks the
+      // offsets up itself and reports what fails.
+      return new Map();
+    } finally {
+      lib.rd_kafka_topic_partition_list_destroy(list);
+    }
+  }
+
+  /**
    * Whether an assignment is an event: it adds partitions, or it leaves this
    * member with none (an idle member hears that it joined). Cooperative rounds
    * that add nothing to a member holding partitions are no event.
@@ -617,6 +685,7 @@ export class FfiConsumer implements ConsumerTransport {
     for (const tp of partitions) {
       const key = topicPartitionKey(tp.topic, tp.partition);
       this.#assigned.set(key, tp);
+      this.#everAssigned.add(key);
       this.#revoking.delete(key);
       this.#paused.delete(key);
       this.#rewind.delete(key);
@@ -719,6 +788,20 @@ function asKafkaError(lib: Librdkafka, error: unknown): KafkaError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The start offset `auto.offset.reset` means for a partition without a
+ * committed offset (librdkafka's default is `largest`); null for `error`,
+ * which librdkafka reports itself.
+ */
+function resetOffsetOf(config: Record<string, string>): number | null {
+  const value = (config["auto.offset.reset"] ?? "largest").toLowerCase();
+  if (value === "smallest" || value === "earliest" || value === "beginning") {
+    return OFFSET.BEGINNING;
+  }
+  if (value === "largest" || value === "latest" || value === "end") return OFFSET.END;
+  return null;
 }
 
 function protocolOf(config: Record<string, string>): RebalanceProtocol {
