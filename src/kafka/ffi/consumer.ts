@@ -22,13 +22,15 @@
  * group's committed offset, and where there is none it applies
  * `auto.offset.reset` only after a fixed 100 ms ("offset reset with backoff",
  * rdkafka_offset.c): every fresh group's first message came that much later.
- * So partitions this consumer never held are looked up first (one
- * `rd_kafka_committed`, on a worker thread, before the assignment), and those
- * with no committed offset are assigned at `BEGINNING` or `END` as
- * `auto.offset.reset` says, which librdkafka starts at once. The others, and
- * every partition when the lookup fails, are assigned as before. Partitions
- * held before are left out: a commit of ours may still be in flight for them,
- * which librdkafka's own lookup waits for and ours would not.
+ * So partitions this consumer never held are looked up first, on a worker
+ * thread before the assignment: `rd_kafka_committed`, then for those without
+ * a committed offset `rd_kafka_offsets_for_times` at `auto.offset.reset`'s
+ * earliest or latest, and those are assigned at the offsets it found (at
+ * logical `BEGINNING` or `END` where it found none), which librdkafka fetches
+ * at once. The others, and every partition when the lookup fails, are
+ * assigned as before. Partitions held before are left out: a commit of ours
+ * may still be in flight for them, which librdkafka's own lookup waits for
+ * and ours would not.
  *
  * @module
  */
@@ -52,7 +54,13 @@ import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { OffsetLists } from "./_offset_lists.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
-import { cstr, newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
+import {
+  cstr,
+  type ListedPartition,
+  newPartitionList,
+  readPartitionList,
+  withPartitionList,
+} from "./_memory.ts";
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
 
@@ -60,11 +68,11 @@ const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append
 const WAKE_TIMEOUT_MS = 1000;
 
 /**
- * How long the committed-offset lookup before an assignment may take; after
- * it, the partitions are assigned without start offsets (librdkafka looks
- * them up itself).
+ * How long each start-offset lookup before an assignment may take; after it,
+ * the partitions are assigned without start offsets (librdkafka looks them up
+ * itself).
  */
-const COMMITTED_LOOKUP_TIMEOUT_MS = 5000;
+const START_LOOKUP_TIMEOUT_MS = 5000;
 
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
@@ -628,26 +636,37 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   /**
-   * Start offsets for partitions without a committed offset: `auto.offset.reset`'s
-   * `BEGINNING` or `END`. Partitions with a committed offset, or whose lookup
-   * failed, are not in the map: librdkafka looks them up itself on assignment.
+   * Start offsets for partitions without a committed offset, where
+   * `auto.offset.reset` puts them (see the module's doc). Partitions with a
+   * committed offset, or whose lookup failed, are not in the map: librdkafka
+   * looks them up itself on assignment.
    */
   async #startOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
-    const starts = new Map<string, number>();
     const reset = this.#resetOffset;
-    if (partitions.length === 0 || reset === null) return starts;
+    if (partitions.length === 0 || reset === null) return new Map();
     const lib = this.#lib;
-    const list = newPartitionList(lib, partitions);
     try {
-      const errno = await lib.rd_kafka_committed(
-        this.#client.rk,
-        list,
-        COMMITTED_LOOKUP_TIMEOUT_MS,
+      const uncommitted = await this.#lookUp(
+        partitions,
+        (rk, list, ms) => lib.rd_kafka_committed(rk, list, ms),
       );
-      if (errno !== 0) return starts;
-      for (const { topic, partition, offset, err } of readPartitionList(lib, list)) {
-        if (err === 0 && offset === OFFSET.INVALID) {
-          starts.set(topicPartitionKey(topic, partition), reset);
+      const fresh = uncommitted.filter((tp) => tp.err === 0 && tp.offset === OFFSET.INVALID);
+      const starts = new Map<string, number>();
+      if (fresh.length === 0) return starts;
+      for (const tp of fresh) starts.set(topicPartitionKey(tp.topic, tp.partition), reset);
+      // Where BEGINNING or END is now, with the same request librdkafka would send for
+      // each partition after the assignment (a timestamp of -2 or -1 means earliest or
+      // latest, under the consumer's isolation.level), but one per leader for all of
+      // them: given absolute offsets, librdkafka fetches them all in its first request.
+      // Started one by one instead, its first fetch takes the partition resolved first;
+      // an empty one keeps the rest waiting for fetch.wait.max.ms.
+      const resolved = await this.#lookUp(
+        fresh.map((tp) => ({ ...tp, offset: reset })),
+        (rk, list, ms) => lib.rd_kafka_offsets_for_times(rk, list, ms),
+      ).catch(() => []);
+      for (const tp of resolved) {
+        if (tp.err === 0 && tp.offset >= 0) {
+          starts.set(topicPartitionKey(tp.topic, tp.partition), tp.offset);
         }
       }
       return starts;
@@ -655,6 +674,20 @@ export class FfiConsumer implements ConsumerTransport {
       // Whatever went wrong, the assignment goes ahead: librdkafka looks the
       // offsets up itself and reports what fails.
       return new Map();
+    }
+  }
+
+  /** One of librdkafka's blocking list lookups, on a worker thread; throws when it failed. */
+  async #lookUp(
+    partitions: readonly (TopicPartition | TopicPartitionOffset)[],
+    call: (rk: Pointer, list: Pointer, timeoutMs: number) => Promise<number> | number,
+  ): Promise<ListedPartition[]> {
+    const lib = this.#lib;
+    const list = newPartitionList(lib, partitions);
+    try {
+      const errno = await call(this.#client.rk, list, START_LOOKUP_TIMEOUT_MS);
+      if (errno !== 0) throw kafkaError(lib, errno);
+      return readPartitionList(lib, list);
     } finally {
       lib.rd_kafka_topic_partition_list_destroy(list);
     }
