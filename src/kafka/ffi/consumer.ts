@@ -68,11 +68,12 @@ const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append
 const WAKE_TIMEOUT_MS = 1000;
 
 /**
- * How long each start-offset lookup before an assignment may take; after it,
- * the partitions are assigned without start offsets (librdkafka looks them up
- * itself).
+ * How long each start-offset lookup before an assignment may take (they take
+ * milliseconds); after it, the partitions are assigned as librdkafka would
+ * (it looks them up itself), so a slow coordinator or leader delays the
+ * assignment by at most this much per lookup.
  */
-const START_LOOKUP_TIMEOUT_MS = 5000;
+const START_LOOKUP_TIMEOUT_MS = 1000;
 
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
