@@ -7,6 +7,7 @@
  */
 
 import { createBunTransport } from "../../src/kafka/ffi/bun/mod.ts";
+import { ffiScenarios } from "../suite/ffi_scenarios.ts";
 import { nodeExtraScenarios } from "../suite/node_extra_scenarios.ts";
 import { transportScenarios } from "../suite/transport_scenarios.ts";
 import { registerScenarios } from "../node/_register.ts";
@@ -14,3 +15,4 @@ import { registerScenarios } from "../node/_register.ts";
 const transport = createBunTransport();
 registerScenarios(transport, transportScenarios);
 registerScenarios(transport, nodeExtraScenarios);
+registerScenarios(transport, ffiScenarios);

@@ -87,6 +87,34 @@ Deno.test("loadLibrdkafka() explains that a file is not a shared library", () =>
   }
 });
 
+Deno.test("loadLibrdkafka() finds librdkafka's function name anywhere in the file, read in chunks", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/librdkafka.so.1`;
+  const name = new TextEncoder().encode("rd_kafka_version_str");
+  // An ELF magic, then the name across the first 64 KiB boundary, far after it, or nowhere.
+  const fake = (at: number | null) => {
+    const bytes = new Uint8Array(300_000);
+    bytes.set([0x7f, 0x45, 0x4c, 0x46]);
+    if (at !== null) bytes.set(name, at);
+    return bytes;
+  };
+  try {
+    for (const at of [64 * 1024 - 7, 250_000, null]) {
+      Deno.writeFileSync(path, fake(at));
+      const error = assertNotFound(() => loadLibrdkafka({ libraryPath: path, fallbacks: false }));
+      if (at === null) {
+        assert.match(error.message, /not librdkafka \(it has no rd_kafka_version\)/);
+      } else {
+        // Past the file check: the system loader refuses the fake itself.
+        assert.doesNotMatch(error.message, /not librdkafka/, `name at ${at}`);
+        assert.match(error.message, /not a shared library for this platform: /, `name at ${at}`);
+      }
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "loadLibrdkafka() explains that a shared library is not librdkafka",
   ignore: !inCi && !exists("/usr/lib/x86_64-linux-gnu/libc.so.6"),

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LibraryNotFoundError } from "../../src/errors.ts";
 import { createKoffiTransport } from "../../src/kafka/ffi/koffi/mod.ts";
+import { ffiScenarios } from "../suite/ffi_scenarios.ts";
 import { nodeExtraScenarios } from "../suite/node_extra_scenarios.ts";
 import { transportScenarios } from "../suite/transport_scenarios.ts";
 import { registerScenarios } from "./_register.ts";
@@ -18,6 +19,7 @@ import { registerScenarios } from "./_register.ts";
 const transport = createKoffiTransport();
 registerScenarios(transport, transportScenarios);
 registerScenarios(transport, nodeExtraScenarios);
+registerScenarios(transport, ffiScenarios);
 
 test("koffi: createKoffiTransport() names the path it tried and how to get librdkafka", () => {
   assert.throws(

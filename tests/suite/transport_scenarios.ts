@@ -383,6 +383,86 @@ export const transportScenarios: Scenario[] = [
     },
   },
   {
+    name:
+      "a new member starts each partition at the group's committed offset, else where auto.offset.reset says",
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 3);
+      await produceMessages(ctx, topic, 15, 3); // offsets 0-4 on each partition
+      const group = ctx.uniqueName("g");
+      const first = ctx.transport.createConsumer({ config: consumerConfig(ctx, group) });
+      first.subscribe([topic]);
+      await consumeUntil(first, (all) => all.length >= 15);
+      // The group commits partition 0 only.
+      first.storeOffsets([{ topic, partition: 0, offset: 2 }]);
+      await first.commit(null, { sync: true });
+      await first.close();
+
+      const at = (messages: readonly RawMessage[]) =>
+        messages.map((m) => `${m.partition}@${m.offset}`).sort();
+      const second = newConsumer(ctx, {
+        config: consumerConfig(ctx, group, { "auto.offset.reset": "latest" }),
+      });
+      second.subscribe([topic]);
+      const resumed = await consumeUntil(second, (all) => all.length >= 3);
+      // A bounded window in which nothing more may arrive: partitions 1 and 2 start at their end.
+      const until = Date.now() + 1_000;
+      while (Date.now() < until) resumed.push(...await second.consume(100, 100));
+      assert.deepEqual(at(resumed), ["0@2", "0@3", "0@4"]);
+      await produceMessages(ctx, topic, 6, 3, 15);
+      const fresh = await consumeUntil(second, (all) => all.length >= 6);
+      assert.deepEqual(at(fresh), ["0@5", "0@6", "1@5", "1@6", "2@5", "2@6"]);
+    },
+  },
+  {
+    name: "a partition that moves to a new member resumes where its previous owner committed",
+    timeoutMs: 90_000,
+    async fn(ctx) {
+      const topic = await newTopic(ctx, 4);
+      await produceMessages(ctx, topic, 20, 4); // offsets 0-4 on each partition
+      const group = ctx.uniqueName("g");
+      const config = consumerConfig(ctx, group, {
+        "partition.assignment.strategy": "cooperative-sticky",
+      });
+      const moved: TopicPartition[] = [];
+      const a: ConsumerTransport = newConsumer(ctx, {
+        config,
+        onRebalance: async (event) => {
+          if (event.kind !== "revoke" || event.partitions.length === 0) return;
+          moved.push(...event.partitions);
+          // As if only offsets 0 and 1 of what moves had been processed.
+          a.storeOffsets(event.partitions.map((tp) => ({ ...tp, offset: 2 })));
+          await a.commit(null, { sync: true });
+        },
+      });
+      a.subscribe([topic]);
+      await consumeUntil(a, (all) => all.length >= 20, { timeoutMs: 45_000 });
+
+      // "latest": were the committed offsets missed, B would read nothing of the old messages.
+      const b = newConsumer(ctx, {
+        config: { ...config, "auto.offset.reset": "latest" },
+      });
+      b.subscribe([topic]);
+      const read: RawMessage[] = [];
+      const at = () => read.map((m) => `${m.partition}@${m.offset}`).sort();
+      const deadline = Date.now() + 45_000;
+      // Both poll, so both serve the rebalance; then a bounded window for anything more.
+      let until = Infinity;
+      while (Date.now() < until) {
+        if (until === Infinity && b.assignment().length === 2 && read.length >= 6) {
+          until = Date.now() + 500;
+        }
+        if (Date.now() > deadline) {
+          assert.fail(`B holds ${JSON.stringify(sorted(b.assignment()))} and read [${at()}]`);
+        }
+        const [, fromB] = await Promise.all([a.consume(100, 100), b.consume(100, 100)]);
+        read.push(...fromB);
+      }
+      assert.deepEqual(sorted(moved), sorted(b.assignment()));
+      const expected = sorted(moved).flatMap((p) => [`${p}@2`, `${p}@3`, `${p}@4`]);
+      assert.deepEqual(at(), expected.sort());
+    },
+  },
+  {
     name: "pause() stops delivery and resume() restarts it",
     async fn(ctx) {
       const topic = await newTopic(ctx, 1);

@@ -18,6 +18,20 @@
  * `onRebalance`, so it copies the partition list and returns; the assignment
  * change follows once the handler settled (librdkafka's group waits for it).
  *
+ * A partition assigned without a start offset makes librdkafka look up the
+ * group's committed offset, and where there is none it applies
+ * `auto.offset.reset` only after a fixed 100 ms ("offset reset with backoff",
+ * rdkafka_offset.c): every fresh group's first message came that much later.
+ * So partitions this consumer never held are looked up first, on a worker
+ * thread before the assignment: `rd_kafka_committed`, then for those without
+ * a committed offset `rd_kafka_offsets_for_times` at `auto.offset.reset`'s
+ * earliest or latest, and those are assigned at the offsets it found (at
+ * logical `BEGINNING` or `END` where it found none), which librdkafka fetches
+ * at once. The others, and every partition when the lookup fails, are
+ * assigned as before. Partitions held before are left out: a commit of ours
+ * may still be in flight for them, which librdkafka's own lookup waits for
+ * and ours would not.
+ *
  * @module
  */
 
@@ -35,12 +49,18 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from "../transport.ts";
-import { ERR, EVENT, type Librdkafka, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./symbols.ts";
+import { ERR, EVENT, type Librdkafka, OFFSET, RD_KAFKA_CONSUMER, REBALANCE_CB } from "./symbols.ts";
 import type { NativeCallback, NativePointer, Pointer } from "./_layer.ts";
 import { NativeClient } from "./_client.ts";
 import { OffsetLists } from "./_offset_lists.ts";
 import { fatalError, kafkaError, takeError } from "./_errors.ts";
-import { cstr, newPartitionList, readPartitionList, withPartitionList } from "./_memory.ts";
+import {
+  cstr,
+  type ListedPartition,
+  newPartitionList,
+  readPartitionList,
+  withPartitionList,
+} from "./_memory.ts";
 
 const TIMESTAMP_TYPES: readonly TimestampType[] = ["none", "create", "log-append"];
 
@@ -58,6 +78,14 @@ const MAX_STRETCH = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 /** Headers of a message without any (read-only, so one is shared). */
 const NO_HEADERS: Header[] = Object.freeze([]) as unknown as Header[];
+
+/**
+ * How long each start-offset lookup before an assignment may take (they take
+ * milliseconds); after it, the partitions are assigned as librdkafka would
+ * (it looks them up itself), so a slow coordinator or leader delays the
+ * assignment by at most this much per lookup.
+ */
+const START_LOOKUP_TIMEOUT_MS = 1000;
 
 /** `sizeof(rd_kafka_message_t)` on LP64. */
 const MESSAGE_SIZE = 72;
@@ -88,6 +116,10 @@ export class FfiConsumer implements ConsumerTransport {
   #lastKey = "";
 
   readonly #assigned = new Map<string, TopicPartition>();
+  /** Every partition this consumer was assigned at some time. */
+  readonly #everAssigned = new Set<string>();
+  /** Where `auto.offset.reset` starts a partition without a committed offset; null for `error`. */
+  readonly #resetOffset: number | null;
   /** Lists kept for storing one partition's offset. */
   readonly #offsetLists: OffsetLists;
   readonly #revoking = new Set<string>();
@@ -116,6 +148,7 @@ export class FfiConsumer implements ConsumerTransport {
     this.#onRebalance = options.onRebalance;
     this.#groupId = options.config["group.id"] ?? "";
     this.rebalanceProtocol = protocolOf(options.config);
+    this.#resetOffset = resetOffsetOf(options.config);
     this.#callback = lib.mem.callback(
       REBALANCE_CB,
       (rk: Pointer, err: number, partitions: Pointer) => this.#nativeRebalance(rk, err, partitions),
@@ -634,12 +667,23 @@ export class FfiConsumer implements ConsumerTransport {
     const protocol = this.#currentProtocol();
     try {
       if (err === ERR._ASSIGN_PARTITIONS) {
-        if (this.#pendingSteps > 0) {
+        const unseen = this.#nativeClosing || this.#resetOffset === null
+          ? []
+          : partitions.filter((tp) =>
+            !this.#everAssigned.has(topicPartitionKey(tp.topic, tp.partition))
+          );
+        if (this.#pendingSteps > 0 || unseen.length > 0) {
           // A revoke is still finishing: assigning now would let its deferred
-          // unassign take the new partitions away again. Assign after it, from
-          // a copy (librdkafka frees `list` when this callback returns).
+          // unassign take the new partitions away again. Or start offsets are
+          // to be looked up first (see the module's doc). Assign after that,
+          // from a copy (librdkafka frees `list` when this callback returns).
           this.#enqueue(async () => {
-            withPartitionList(lib, partitions, (copy) => this.#assign(protocol, copy, partitions));
+            const starts = await this.#startOffsets(unseen);
+            const positioned = partitions.map((tp) => {
+              const offset = starts.get(topicPartitionKey(tp.topic, tp.partition));
+              return offset === undefined ? tp : { ...tp, offset };
+            });
+            withPartitionList(lib, positioned, (copy) => this.#assign(protocol, copy, partitions));
             if (!this.#nativeClosing && this.#announces(partitions)) {
               await this.#callHandler({ kind: "assign", partitions, protocol });
             }
@@ -672,6 +716,64 @@ export class FfiConsumer implements ConsumerTransport {
   }
 
   /**
+   * Start offsets for partitions without a committed offset, where
+   * `auto.offset.reset` puts them (see the module's doc). Partitions with a
+   * committed offset, or whose lookup failed, are not in the map: librdkafka
+   * looks them up itself on assignment.
+   */
+  async #startOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, number>> {
+    const reset = this.#resetOffset;
+    if (partitions.length === 0 || reset === null) return new Map();
+    const lib = this.#lib;
+    try {
+      const uncommitted = await this.#lookUp(
+        partitions,
+        (rk, list, ms) => lib.rd_kafka_committed(rk, list, ms),
+      );
+      const fresh = uncommitted.filter((tp) => tp.err === 0 && tp.offset === OFFSET.INVALID);
+      const starts = new Map<string, number>();
+      if (fresh.length === 0) return starts;
+      for (const tp of fresh) starts.set(topicPartitionKey(tp.topic, tp.partition), reset);
+      // Where BEGINNING or END is now, with the same request librdkafka would send for
+      // each partition after the assignment (a timestamp of -2 or -1 means earliest or
+      // latest, under the consumer's isolation.level), but one per leader for all of
+      // them: given absolute offsets, librdkafka fetches them all in its first request.
+      // Started one by one instead, its first fetch takes the partition resolved first;
+      // an empty one keeps the rest waiting for fetch.wait.max.ms.
+      const resolved = await this.#lookUp(
+        fresh.map((tp) => ({ ...tp, offset: reset })),
+        (rk, list, ms) => lib.rd_kafka_offsets_for_times(rk, list, ms),
+      ).catch(() => []);
+      for (const tp of resolved) {
+        if (tp.err === 0 && tp.offset >= 0) {
+          starts.set(topicPartitionKey(tp.topic, tp.partition), tp.offset);
+        }
+      }
+      return starts;
+    } catch {
+      // Whatever went wrong, the assignment goes ahead: librdkafka looks the
+      // offsets up itself and reports what fails.
+      return new Map();
+    }
+  }
+
+  /** One of librdkafka's blocking list lookups, on a worker thread; throws when it failed. */
+  async #lookUp(
+    partitions: readonly (TopicPartition | TopicPartitionOffset)[],
+    call: (rk: Pointer, list: Pointer, timeoutMs: number) => Promise<number> | number,
+  ): Promise<ListedPartition[]> {
+    const lib = this.#lib;
+    const list = newPartitionList(lib, partitions);
+    try {
+      const errno = await call(this.#client.rk, list, START_LOOKUP_TIMEOUT_MS);
+      if (errno !== 0) throw kafkaError(lib, errno);
+      return readPartitionList(lib, list);
+    } finally {
+      lib.rd_kafka_topic_partition_list_destroy(list);
+    }
+  }
+
+  /**
    * Whether an assignment is an event: it adds partitions, or it leaves this
    * member with none (an idle member hears that it joined). Cooperative rounds
    * that add nothing to a member holding partitions are no event.
@@ -696,6 +798,7 @@ export class FfiConsumer implements ConsumerTransport {
     for (const tp of partitions) {
       const key = topicPartitionKey(tp.topic, tp.partition);
       this.#assigned.set(key, tp);
+      this.#everAssigned.add(key);
       this.#revoking.delete(key);
       this.#paused.delete(key);
       this.#rewind.delete(key);
@@ -798,6 +901,20 @@ function asKafkaError(lib: Librdkafka, error: unknown): KafkaError {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The start offset `auto.offset.reset` means for a partition without a
+ * committed offset (librdkafka's default is `largest`); null for `error`,
+ * which librdkafka reports itself.
+ */
+function resetOffsetOf(config: Record<string, string>): number | null {
+  const value = (config["auto.offset.reset"] ?? "largest").toLowerCase();
+  if (value === "smallest" || value === "earliest" || value === "beginning") {
+    return OFFSET.BEGINNING;
+  }
+  if (value === "largest" || value === "latest" || value === "end") return OFFSET.END;
+  return null;
 }
 
 function protocolOf(config: Record<string, string>): RebalanceProtocol {

@@ -319,6 +319,9 @@ export const VTYPE = {
 /** `RD_KAFKA_MSG_F_COPY`: librdkafka copies the payload, so JS memory may move afterwards. */
 export const MSG_F_COPY = 0x2;
 
+/** `RD_KAFKA_OFFSET_*`: logical start offsets of a partition list element. */
+export const OFFSET = { BEGINNING: -2, END: -1, INVALID: -1001 } as const;
+
 /** `RD_KAFKA_PARTITION_UA`: let the partitioner choose. */
 export const PARTITION_UA = -1;
 
