@@ -25,6 +25,8 @@ const APPLICABLE = new Set([
   "wakeup() makes a pending consume() with a long timeout return early, and the next one too",
   "storeOffsets() and commit({ sync: true }) persist offsets that committed() reads back",
   "a new consumer in the same group resumes after the committed offset",
+  "a new member starts each partition at the group's committed offset, else where auto.offset.reset says",
+  "a partition that moves to a new member resumes where its previous owner committed",
   "pause() stops delivery and resume() restarts it",
   "seek() re-delivers from an earlier offset",
   "onRebalance() revoke runs before unassign and can commit (eager range)",
