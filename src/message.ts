@@ -30,9 +30,18 @@ export class Message {
   readonly partition: number;
   /** Offset of the message in its partition. */
   readonly offset: number;
-  /** Key bytes; `null` when the message has no key. */
+  /**
+   * Key bytes; `null` when the message has no key. Like {@link value}, a view
+   * of a buffer that may hold other messages' bytes too.
+   */
   readonly key: Uint8Array | null;
-  /** Value bytes; `null` for a tombstone. */
+  /**
+   * Value bytes; `null` for a tombstone. The librdkafka adapters copy a
+   * batch's keys and values into shared buffers (of up to 1 MiB) and hand out
+   * views of them, as Node pools small `Buffer`s: `value.buffer` is the shared
+   * buffer, and a value kept after processing keeps it alive. `slice()` makes
+   * a copy of its own.
+   */
   readonly value: Uint8Array | null;
   /** Headers in wire order, keys may repeat. */
   readonly rawHeaders: readonly Header[];

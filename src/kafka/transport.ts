@@ -59,7 +59,10 @@ export interface RawMessage {
   offset: number;
   /** Key bytes, or `null` when the message has no key. */
   key: Uint8Array | null;
-  /** Value bytes, or `null` for a tombstone. */
+  /**
+   * Value bytes, or `null` for a tombstone. Key and value may be views of a
+   * buffer shared with other messages of the batch (see `Message.value`).
+   */
   value: Uint8Array | null;
   /** Headers in wire order; empty when there are none. */
   headers: Header[];
