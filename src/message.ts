@@ -36,7 +36,7 @@ export class Message {
    */
   readonly key: Uint8Array | null;
   /**
-   * Value bytes; `null` for a tombstone. The librdkafka adapters copy a
+   * Value bytes; `null` for a tombstone. The FFI adapters (the defaults) copy a
    * batch's keys and values into shared buffers (of up to 1 MiB) and hand out
    * views of them, as Node pools small `Buffer`s: `value.buffer` is the shared
    * buffer, and a value kept after processing keeps it alive. `slice()` makes
