@@ -60,6 +60,11 @@ export class DeliveryScope {
    * first failure once all settled. Resolves with how many there were.
    */
   async settle(): Promise<number> {
+    if (this.#pending.length === 1) {
+      // The usual case, one delivery: no allSettled and its result objects.
+      await this.#pending.pop();
+      return 1;
+    }
     const batch = this.#pending.splice(0, this.#pending.length);
     const results = await Promise.allSettled(batch);
     const failed = results.find((result) => result.status === "rejected");

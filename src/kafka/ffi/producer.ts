@@ -157,15 +157,18 @@ export class FfiProducer implements ProducerTransport {
     const value = record.value ?? null;
     const key = record.key ?? null;
     const id = this.#nextId++;
+    // The sizes and the opaque go in as BigInts: Deno calls a function with
+    // 64-bit parameters on V8's fast path only when they are BigInts (about
+    // 0.03 µs a call; numbers take the slow path, about 0.25 µs).
     const status = lib.rd_kafka_produce(
       rkt,
       record.partition ?? PARTITION_UA,
       MSG_F_COPY,
       value === null || value.length > 0 ? value : EMPTY,
-      value?.length ?? 0,
+      BigInt(value?.length ?? 0),
       key === null || key.length > 0 ? key : EMPTY,
-      key?.length ?? 0,
-      id,
+      BigInt(key?.length ?? 0),
+      BigInt(id),
     );
     if (status !== 0) return Promise.reject(kafkaError(lib, lib.rd_kafka_last_error()));
     return new Promise((resolve, reject) =>
