@@ -9,6 +9,9 @@
 import { ConfigError } from "../errors.ts";
 import { type SettingName, type SettingSpec, settingSpec } from "./schema.ts";
 
+/** A comma that begins the next `key=value` entry of a list written as one string. */
+const NEXT_KEY_VALUE = /,(?=\s*[A-Za-z0-9_.-]+\s*=)/;
+
 /** The kinds of place a value can come from, lowest precedence first. */
 export type SourceKind = "default" | "class" | "file" | "code" | "env" | "flag";
 
@@ -130,8 +133,11 @@ export function coerce(name: SettingName, raw: unknown, source: ValueSource): un
 
     case "list": {
       let items: unknown[];
-      if (typeof raw === "string") items = raw.split(",");
-      else if (Array.isArray(raw)) items = raw;
+      if (typeof raw === "string") {
+        // `key=value` entries split only where the next one begins, so a value may
+        // hold commas itself (librdkafka's `debug=cgrp,fetch`).
+        items = spec.itemFormat === "keyValue" ? raw.split(NEXT_KEY_VALUE) : raw.split(",");
+      } else if (Array.isArray(raw)) items = raw;
       else throw fail();
       const list: string[] = [];
       for (const item of items) {

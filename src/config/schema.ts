@@ -706,7 +706,8 @@ export const SETTINGS = {
     default: [],
     itemFormat: "keyValue",
     description: "Extra librdkafka consumer properties as `key=value` entries. They override " +
-      "the properties Racecar derives.",
+      "the properties Racecar derives. In a variable or flag the entries are separated by " +
+      "commas, and a value may hold commas itself (`debug=cgrp,fetch`).",
   },
   producer: {
     group: "Pass-through librdkafka properties",
@@ -714,7 +715,8 @@ export const SETTINGS = {
     default: [],
     itemFormat: "keyValue",
     description: "Extra librdkafka producer properties as `key=value` entries. They override " +
-      "the properties Racecar derives.",
+      "the properties Racecar derives. In a variable or flag the entries are separated by " +
+      "commas, and a value may hold commas itself (`debug=cgrp,fetch`).",
     notes: "Producers run with `enable.idempotence=true` by default, so librdkafka's retries " +
       "neither duplicate nor reorder messages within a partition (this needs `acks=all`, " +
       "librdkafka's default). Turn it off with `enable.idempotence=false` here, e.g. for " +

@@ -104,6 +104,23 @@ Deno.test("`loadConfig()` rejects a bad value of each type when read from the en
   }
 });
 
+Deno.test("`loadConfig()` reads librdkafka pass-through values that hold commas (debug=cgrp,fetch)", async () => {
+  const config = await loadConfig({
+    env: { RACECAR_CONSUMER: "debug=cgrp,fetch,fetch.wait.max.ms=50, client.rack = r1,r2" },
+    skipFiles: true,
+  });
+  assert.deepEqual(config.consumer, [
+    "debug=cgrp,fetch",
+    "fetch.wait.max.ms=50",
+    "client.rack = r1,r2",
+  ]);
+  const brokers = await loadConfig({
+    env: { RACECAR_BROKERS: "a:9092,b:9092" },
+    skipFiles: true,
+  });
+  assert.deepEqual(brokers.brokers, ["a:9092", "b:9092"]);
+});
+
 Deno.test("`loadConfig()` accepts pause_timeout -1 and 0 when read from the environment", async () => {
   for (const value of ["-1", "0"]) {
     const config = await loadConfig({ env: { RACECAR_PAUSE_TIMEOUT: value }, skipFiles: true });
