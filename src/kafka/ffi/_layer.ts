@@ -21,6 +21,19 @@
  * @module
  */
 
+/** 2^32: the weight of the upper half of a 64-bit field read as two 32-bit halves. */
+export const TWO_32 = 2 ** 32;
+
+/** An unsigned little-endian 64-bit field at `at` that fits in 53 bits (an address), as a number. */
+export function uint53At(data: DataView, at: number): number {
+  return data.getUint32(at, true) + data.getUint32(at + 4, true) * TWO_32;
+}
+
+/** A signed little-endian 64-bit field at `at` that fits in 53 bits (an offset), as a number. */
+export function int53At(data: DataView, at: number): number {
+  return data.getUint32(at, true) + data.getInt32(at + 4, true) * TWO_32;
+}
+
 declare const nativePointer: unique symbol;
 
 /** A non-NULL C pointer, in the layer's own representation. */

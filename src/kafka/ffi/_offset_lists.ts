@@ -11,14 +11,13 @@
  */
 
 import type { Librdkafka } from "./symbols.ts";
-import type { Pointer } from "./_layer.ts";
+import { type Pointer, TWO_32 } from "./_layer.ts";
 import { cstr } from "./_memory.ts";
 
 /** Where `rd_kafka_topic_partition_t.offset` lives (LP64). */
 const OFFSET_FIELD = 16;
 /** `rd_kafka_topic_partition_t` is 64 bytes on LP64. */
 const TOPPAR_SIZE = 64;
-const TWO_32 = 2 ** 32;
 
 interface Kept {
   list: Pointer;

@@ -38,6 +38,7 @@ import type {
   SymbolSpec,
   SymbolTable,
 } from "../_layer.ts";
+import { TWO_32 } from "../_layer.ts";
 
 // Not a literal: `deno check` and `tsc` have no types for Bun's built-in module.
 const BUN_FFI = "bun:ffi";
@@ -352,8 +353,6 @@ function closeConsumer(native: Record<string, Fn>, waits: QueueWaits): Fn {
     }
   };
 }
-
-const TWO_32 = 2 ** 32;
 
 /** A struct reader over C memory, read in place. */
 class BunView implements StructView {

@@ -25,9 +25,9 @@ import type {
   StructView,
   SymbolTable,
 } from "../_layer.ts";
+import { int53At, uint53At } from "../_layer.ts";
 
 const SLAB_BYTES = 64 * 1024;
-const TWO_32 = 2 ** 32;
 
 let slab = new Uint8Array(0);
 let slabView = new DataView(slab.buffer);
@@ -71,13 +71,11 @@ class DenoView implements StructView {
   }
 
   getAddress(offset: number): number {
-    const at = this.#base + offset;
-    return this.#data.getUint32(at, true) + this.#data.getUint32(at + 4, true) * TWO_32;
+    return uint53At(this.#data, this.#base + offset);
   }
 
   getSafeInteger(offset: number): number {
-    const at = this.#base + offset;
-    return this.#data.getUint32(at, true) + this.#data.getInt32(at + 4, true) * TWO_32;
+    return int53At(this.#data, this.#base + offset);
   }
 }
 

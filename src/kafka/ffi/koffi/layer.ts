@@ -29,6 +29,7 @@ import type {
   StructView,
   SymbolTable,
 } from "../_layer.ts";
+import { int53At, uint53At } from "../_layer.ts";
 
 /** The symbol table's kinds in koffi's C type names (LP64). */
 const C_TYPES: Readonly<Record<NativeType, string>> = {
@@ -67,8 +68,6 @@ function copyOut(pointer: NativePointer, length: number): [ArrayBuffer, number] 
   return [slab, offset];
 }
 
-const TWO_32 = 2 ** 32;
-
 /** A struct reader over a copy of the struct's bytes. */
 class KoffiView implements StructView {
   readonly #data: DataView;
@@ -78,11 +77,11 @@ class KoffiView implements StructView {
   }
 
   getAddress(offset: number): number {
-    return this.#data.getUint32(offset, true) + this.#data.getUint32(offset + 4, true) * TWO_32;
+    return uint53At(this.#data, offset);
   }
 
   getSafeInteger(offset: number): number {
-    return this.#data.getUint32(offset, true) + this.#data.getInt32(offset + 4, true) * TWO_32;
+    return int53At(this.#data, offset);
   }
 
   getInt32(offset: number): number {
